@@ -1,0 +1,1 @@
+"""Engine adapters: thin, shared by every loss, imported lazily (xgboost/lightgbm are extras)."""

@@ -1,0 +1,70 @@
+"""The scalar focal function phi(u) = q^gamma * log(1 + e^-u) and its derivatives.
+
+Shared by the binary and the multiclass focal loss (the multiclass loss is phi of the
+true-class "margin" a = z_c - logsumexp_{k != c} z_k). Notation of MATH.md:
+
+    p = sigmoid(u),  q = sigmoid(-u)  (computed directly, never 1 - p),
+    L = softplus(-u) = -log p,
+
+    phi(u)   = q^g * L
+    phi'(u)  = -q^g * (g*p*L + q)
+    phi''(u) = p * q^g * [(2g + 1)*q + g*L*(g*p - q)]          (exact; negative for p << 1)
+
+Training-safe surrogates for phi'' (all finite, >= 0, and equal to p*q at g = 0):
+
+    "upper":        p * q^g * [(2g + 1)*q + g^2*p*L]   drops the only negative term,
+                    so it is >= phi'' everywhere (conservative Newton steps).
+    "gauss_newton": q^g * [q^2 + 2g*p*q + g(g-1)*p^2*L]  (the probability-space Gauss-Newton
+                    term of MATH.md; p*q at g = 0 so that focal(0) is logloss).
+    "clipped":      max(phi'', 1e-16), XGBoost's own floor for negative Hessians.
+
+Stability: q**g is computed as a power of q (never exp(-g*softplus(u))), (1-p)**(g-1)
+is never formed, and there is no log(p + eps) or clipping of p.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gbobjectives._numerics import expit, softplus
+
+FOCAL_HESSIANS = ("upper", "gauss_newton", "clipped", "exact")
+# the floor XGBoost applies to Hessians inside its own objectives
+_CLIP_FLOOR = 1e-16
+
+
+def focal_parts(u: np.ndarray, gamma: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return p, q, L and q**gamma at u."""
+    p = expit(u)
+    q = expit(-u)
+    L = softplus(-u)
+    qg = q**gamma if gamma != 0 else np.ones_like(q)
+    return p, q, L, qg
+
+
+def phi(u: np.ndarray, gamma: float) -> np.ndarray:
+    """phi(u) = q^gamma * softplus(-u)."""
+    L = softplus(-u)
+    if gamma == 0:
+        return L
+    return expit(-u) ** gamma * L
+
+
+def dphi_d2phi(u: np.ndarray, gamma: float, hessian: str) -> tuple[np.ndarray, np.ndarray]:
+    """phi'(u) and the requested version of phi''(u)."""
+    p, q, L, qg = focal_parts(u, gamma)
+    d1 = -qg * (gamma * p * L + q)
+    if hessian == "exact" or hessian == "clipped":
+        d2 = p * qg * ((2 * gamma + 1) * q + gamma * L * (gamma * p - q))
+        if hessian == "clipped":
+            d2 = np.maximum(d2, _CLIP_FLOOR)
+    elif hessian == "upper":
+        d2 = p * qg * ((2 * gamma + 1) * q + gamma * gamma * p * L)
+    elif hessian == "gauss_newton":
+        if gamma == 0:
+            d2 = p * q
+        else:
+            d2 = qg * (q * q + 2 * gamma * p * q + gamma * (gamma - 1) * p * p * L)
+    else:  # pragma: no cover - validated at construction
+        raise ValueError(f"unknown hessian {hessian!r}")
+    return d1, d2

@@ -1,0 +1,313 @@
+"""The base class every loss derives from; it states the conventions once.
+
+Conventions
+-----------
+* ``y_true``: shape (n,). Binary losses take labels in [0, 1] (soft labels allowed),
+  multiclass losses integer class indices in [0, K), regression losses any finite real.
+* ``raw_prediction``: the raw score ``z`` (margin), shape (n,) or (n, K) for multiclass.
+  float16/float32/float64 are accepted; computations run in float64.
+* ``sample_weight``: None or shape (n,), finite and non-negative. It multiplies the
+  per-sample loss, the gradient and the Hessian.
+* ``prediction = link.inverse(raw_prediction)``: probabilities for classification,
+  the raw score itself for regression.
+* ``hessian``: ``"exact"`` is the true second derivative (it may be negative or zero);
+  every loss also has a documented training-safe default that is finite and > 0.
+
+A subclass implements only the mathematics: ``_loss``, ``_gradient_hessian`` and
+``_init_score`` on validated float64 arrays, plus ``_validate_params``. Validation,
+sample weights, parameters, equality, pickling and the engine adapters come from here,
+so a new loss gets XGBoost, LightGBM, scikit-learn and the derivative audit for free.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, ClassVar
+
+import numpy as np
+
+from gbobjectives._validation import (
+    check_binary_labels,
+    check_float_array,
+    check_multiclass_labels,
+    check_sample_weight,
+)
+from gbobjectives.links import IdentityLink, LogitLink, SoftmaxLink
+
+__all__ = ["Loss", "BinaryLoss", "MulticlassLoss", "RegressionLoss"]
+
+
+class Loss:
+    """Base class of all gbobjectives losses (see the module docstring for conventions)."""
+
+    #: "binary", "multiclass" or "regression"
+    task: ClassVar[str] = ""
+    #: short name used in metric names, e.g. "focal"
+    short_name: ClassVar[str] = ""
+    #: allowed values of the ``hessian`` parameter (losses without one use ("exact",))
+    hessian_options: ClassVar[tuple[str, ...]] = ("exact",)
+    link: ClassVar[Any] = IdentityLink()
+
+    # ------------------------------------------------------------------ parameters
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [p.name for p in sig.parameters.values() if p.name != "self" and p.kind != p.VAR_KEYWORD]
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Constructor parameters, as scikit-learn's ``get_params`` (``deep`` is accepted for API parity)."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any) -> Loss:
+        """Set parameters and re-validate them; on invalid input the loss is left unchanged.
+
+        This is what lets ``GridSearchCV(..., {"clf__loss__gamma": [0, 1, 2]})`` work.
+        """
+        valid = self._param_names()
+        for key in params:
+            if key not in valid:
+                raise ValueError(
+                    f"Invalid parameter {key!r} for {type(self).__name__}; valid parameters are {valid}"
+                )
+        old = dict(self.__dict__)
+        try:
+            for key, value in params.items():
+                setattr(self, key, value)
+            self._validate_params()
+        except Exception:
+            self.__dict__.clear()
+            self.__dict__.update(old)
+            raise
+        return self
+
+    def with_params(self, **params: Any) -> Loss:
+        """A new loss of the same class with some parameters replaced."""
+        return type(self)(**{**self.get_params(), **params})
+
+    def _validate_params(self) -> None:  # pragma: no cover - every subclass overrides
+        raise NotImplementedError
+
+    def _key(self) -> tuple:
+        """Hashable normalised parameters used for equality and hashing."""
+        items = []
+        for name, value in self.get_params().items():
+            if value is not None and np.ndim(value) > 0:
+                value = tuple(float(v) for v in np.ravel(value))
+            elif isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
+                value = float(value)
+            items.append((name, value))
+        return (type(self).__name__, tuple(items))
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self._key() == other._key()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    @property
+    def name(self) -> str:
+        """Short name with parameters, used for metric names, e.g. ``focal(gamma=2,alpha=0.25)``."""
+        parts = []
+        for k, v in self.get_params().items():
+            if k == "hessian" or v is None:
+                continue
+            if np.ndim(v) > 0:
+                v = "[" + ",".join(f"{float(x):g}" for x in np.ravel(v)) + "]"
+            elif isinstance(v, (int, float, np.number)):
+                v = f"{float(v):g}"
+            parts.append(f"{k}={v}")
+        return f"{self.short_name}({','.join(parts)})" if parts else self.short_name
+
+    @property
+    def hessian_is_exact(self) -> bool:
+        """True when ``gradient_hessian`` returns the true second derivative."""
+        return getattr(self, "hessian", "exact") == "exact"
+
+    # ------------------------------------------------------------------ checking inputs
+    def _check_raw(self, raw_prediction: Any) -> np.ndarray:
+        z = check_float_array("raw_prediction", raw_prediction, ndim=(1, 2))
+        if z.ndim == 2:
+            if z.shape[1] != 1:
+                raise ValueError(
+                    f"raw_prediction must be 1-D for {type(self).__name__} (a {self.task} loss), "
+                    f"got shape {z.shape}"
+                )
+            z = z[:, 0]
+        return z
+
+    def _check_labels(self, y_true: Any, raw: np.ndarray) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    def _check_inputs(
+        self, y_true: Any, raw_prediction: Any, sample_weight: Any
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        z = self._check_raw(raw_prediction)
+        y = self._check_labels(y_true, z)
+        w = check_sample_weight(sample_weight, z.shape[0])
+        return y, z, w
+
+    def check_y(self, y_true: Any, n_classes: int | None = None) -> np.ndarray:
+        """Validate labels alone (no raw scores), e.g. once per data set in an engine adapter."""
+        y = np.asarray(y_true)
+        n = y.shape[0] if y.ndim else 1
+        k = n_classes if n_classes is not None else getattr(self, "n_classes", None) or 1
+        dummy = np.zeros((n, k)) if self.task == "multiclass" else np.zeros(n)
+        return self._check_labels(y_true, dummy)
+
+    # ------------------------------------------------------------------ public math
+    def loss(self, y_true: Any, raw_prediction: Any, sample_weight: Any = None) -> np.ndarray:
+        """Per-sample (weighted) loss, shape (n,)."""
+        y, z, w = self._check_inputs(y_true, raw_prediction, sample_weight)
+        out = self._loss(y, z)
+        return out if w is None else out * w
+
+    def gradient_hessian(
+        self, y_true: Any, raw_prediction: Any, sample_weight: Any = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Gradient and Hessian (diagonal for multiclass) w.r.t. the raw score, same shape as it.
+
+        The gradient is exact (a subgradient at kinks); the Hessian is exact when
+        ``hessian="exact"`` and the loss's documented training-safe choice otherwise.
+        """
+        y, z, w = self._check_inputs(y_true, raw_prediction, sample_weight)
+        return self._gradient_hessian(y, z, w)
+
+    def init_score(self, y_true: Any, sample_weight: Any = None) -> float | np.ndarray:
+        """The constant raw score minimising the weighted total loss (the best intercept)."""
+        y = self.check_y(y_true)
+        w = check_sample_weight(sample_weight, y.shape[0])
+        if y.shape[0] == 0:
+            raise ValueError("y_true is empty; init_score needs at least one sample")
+        if w is None:
+            w = np.ones(y.shape[0])
+        if not np.sum(w) > 0:
+            raise ValueError("sample_weight sums to zero; init_score is undefined")
+        return self._init_score(y, w)
+
+    def inverse_link(self, raw_prediction: Any) -> np.ndarray:
+        """Predictions from raw scores: probabilities for classification, identity for regression."""
+        return self.link.inverse(raw_prediction)
+
+    # subclasses implement these on validated float64 arrays
+    def _loss(self, y: np.ndarray, z: np.ndarray) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    def _gradient_hessian(
+        self, y: np.ndarray, z: np.ndarray, w: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+        raise NotImplementedError
+
+    def _init_score(self, y: np.ndarray, w: np.ndarray) -> float | np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ derivative-audit hints
+    #: typical length scale of the raw score; the finite-difference step is eps**(1/5) times it
+    def _length_scale(self) -> float:
+        return 1.0
+
+    def _kinks(self, y: np.ndarray) -> np.ndarray | None:
+        """Raw scores where the loss is not twice differentiable, shape (n, m), or None."""
+        return None
+
+    # ------------------------------------------------------------------ engine adapters
+    # Bound methods of a module-level class pickle together with their loss, unlike lambdas.
+    def xgboost_objective(self, predt: np.ndarray, dtrain: Any) -> tuple[np.ndarray, np.ndarray]:
+        """``xgboost.train(..., obj=loss.xgboost_objective)``."""
+        from gbobjectives.engines import xgboost as _xgb
+
+        return _xgb.objective(self, predt, dtrain)
+
+    def xgboost_metric(self, predt: np.ndarray, dtrain: Any) -> tuple[str, float]:
+        """``xgboost.train(..., custom_metric=loss.xgboost_metric)``: weighted mean loss on raw margins."""
+        from gbobjectives.engines import xgboost as _xgb
+
+        return _xgb.metric(self, predt, dtrain)
+
+    def lightgbm_objective(self, preds: np.ndarray, train_data: Any) -> tuple[np.ndarray, np.ndarray]:
+        """``lightgbm.train({"objective": loss.lightgbm_objective, ...}, ...)``."""
+        from gbobjectives.engines import lightgbm as _lgb
+
+        return _lgb.objective(self, preds, train_data)
+
+    def lightgbm_metric(self, preds: np.ndarray, eval_data: Any) -> tuple[str, float, bool]:
+        """``lightgbm.train(..., feval=loss.lightgbm_metric)``: (name, weighted mean loss, False)."""
+        from gbobjectives.engines import lightgbm as _lgb
+
+        return _lgb.metric(self, preds, eval_data)
+
+    def sklearn_objective(
+        self, y_true: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``objective=`` of XGBClassifier/XGBRegressor/LGBMClassifier/LGBMRegressor."""
+        from gbobjectives.engines import sklearn_api as _sk
+
+        return _sk.objective(self, y_true, y_pred, sample_weight)
+
+
+class BinaryLoss(Loss):
+    """A loss on a logit ``z`` with labels in [0, 1]; ``inverse_link`` is the sigmoid."""
+
+    task = "binary"
+    link = LogitLink()
+
+    def _check_labels(self, y_true: Any, raw: np.ndarray) -> np.ndarray:
+        return check_binary_labels(y_true, raw.shape[0])
+
+
+class MulticlassLoss(Loss):
+    """A loss on (n, K) logits with integer labels in [0, K); ``inverse_link`` is the softmax."""
+
+    task = "multiclass"
+    link = SoftmaxLink()
+    #: K when the loss fixes it (e.g. through a length-K ``alpha``), else None
+    n_classes: int | None = None
+
+    def _check_raw(self, raw_prediction: Any) -> np.ndarray:
+        z = check_float_array("raw_prediction", raw_prediction, ndim=(1, 2))
+        if z.ndim != 2:
+            raise ValueError(
+                f"raw_prediction must be 2-D (n, K) for {type(self).__name__}, a multiclass loss; "
+                f"got a 1-D array of shape {z.shape}"
+            )
+        if z.shape[1] < 2:
+            raise ValueError(f"raw_prediction must have K >= 2 columns, got shape {z.shape}")
+        if self.n_classes is not None and z.shape[1] != self.n_classes:
+            raise ValueError(
+                f"{type(self).__name__} was built for {self.n_classes} classes (alpha has length "
+                f"{self.n_classes}) but raw_prediction has {z.shape[1]} columns"
+            )
+        return z
+
+    def _check_labels(self, y_true: Any, raw: np.ndarray) -> np.ndarray:
+        return check_multiclass_labels(y_true, raw.shape[0], raw.shape[1])
+
+    def check_y(self, y_true: Any, n_classes: int | None = None) -> np.ndarray:
+        y = np.asarray(y_true)
+        if n_classes is None:
+            n_classes = self.n_classes
+        if n_classes is None:
+            # K is not fixed: infer it from the labels (after they pass the integer check)
+            y_float = check_float_array("y_true", y_true)
+            n_classes = max(int(np.max(y_float)) + 1, 2) if y_float.size else 2
+        return super().check_y(y, n_classes)
+
+
+class RegressionLoss(Loss):
+    """A loss on the residual ``r = z - y`` with the identity link."""
+
+    task = "regression"
+    link = IdentityLink()
+
+    def _check_labels(self, y_true: Any, raw: np.ndarray) -> np.ndarray:
+        y = check_float_array("y_true", y_true, ndim=(1, 2))
+        if y.ndim == 2:
+            if y.shape[1] != 1:
+                raise ValueError(f"y_true must be 1-D, got shape {y.shape}")
+            y = y[:, 0]
+        if y.shape[0] != raw.shape[0]:
+            raise ValueError(f"y_true has {y.shape[0]} rows but raw_prediction has {raw.shape[0]}")
+        return y

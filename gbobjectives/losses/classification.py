@@ -1,0 +1,235 @@
+"""Binary classification losses on a logit: weighted logloss and focal loss."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy.optimize import brentq
+
+from gbobjectives._numerics import expit, softplus
+from gbobjectives._validation import check_scalar_param
+from gbobjectives.losses._focal_math import FOCAL_HESSIANS, dphi_d2phi, phi
+from gbobjectives.losses.base import BinaryLoss
+
+__all__ = ["WeightedLogLoss", "FocalLoss", "class_balanced_weights"]
+
+
+def _logloss(y: np.ndarray, z: np.ndarray, w_pos: float, w_neg: float) -> np.ndarray:
+    return w_pos * y * softplus(-z) + w_neg * (1 - y) * softplus(z)
+
+
+def _logloss_gradient_hessian(
+    y: np.ndarray, z: np.ndarray, w_pos: float, w_neg: float, w: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    # sigma(z)*sigma(-z), never p*(1-p), which is 0 for |z| > 37
+    p = expit(z)
+    q = expit(-z)
+    grad = w_neg * (1 - y) * p - w_pos * y * q
+    hess = (w_pos * y + w_neg * (1 - y)) * (p * q)
+    if w is not None:
+        grad *= w
+        hess *= w
+    return grad, hess
+
+
+def _solve_binary_intercept(dF: Any, c0: float) -> float:
+    """Root of an increasing function with dF(-inf) < 0 < dF(+inf), bracketed from c0."""
+    lo, hi, step = c0 - 1.0, c0 + 1.0, 1.0
+    while dF(lo) > 0:
+        step *= 2
+        lo = c0 - step
+    step = 1.0
+    while dF(hi) < 0:
+        step *= 2
+        hi = c0 + step
+    return float(brentq(dF, lo, hi, xtol=1e-300, rtol=4 * np.finfo(float).eps, maxiter=500))
+
+
+def _class_sums(y: np.ndarray, w: np.ndarray, w_pos: float, w_neg: float) -> tuple[float, float]:
+    A = float(np.sum(w * y)) * w_pos
+    B = float(np.sum(w * (1 - y))) * w_neg
+    if A <= 0 or B <= 0:
+        which = "positive" if A <= 0 else "negative"
+        raise ValueError(
+            f"y_true has no {which} weight (a single class, or a zero class weight): the loss "
+            f"has no finite minimising init_score"
+        )
+    return A, B
+
+
+class WeightedLogLoss(BinaryLoss):
+    r"""Class-weighted binary logloss on the logit ``z``.
+
+    .. math::
+        \ell = w_+\,y\,\log(1+e^{-z}) + w_-\,(1-y)\,\log(1+e^{z})
+
+    gradient ``-w+ y sigma(-z) + w- (1-y) sigma(z)``, Hessian
+    ``(w+ y + w- (1-y)) sigma(z) sigma(-z)`` - exact, and the default (it is positive
+    everywhere it matters: it underflows only for |z| > 745, where the row's gradient is
+    either 0 or the Hessian of every engine's own logloss underflows too).
+    ``init_score`` is the closed form ``log(sum s w+ y) - log(sum s w- (1-y))``.
+
+    Parameters
+    ----------
+    pos_weight, neg_weight : float >= 0
+        Weights of the positive and negative class (see :func:`class_balanced_weights`).
+
+    Example
+    -------
+    >>> loss = WeightedLogLoss(pos_weight=3.0)
+    >>> g, h = loss.gradient_hessian([1, 0], [0.0, 0.0])
+    >>> g.tolist(), h.tolist()
+    ([-1.5, 0.5], [0.75, 0.25])
+    """
+
+    short_name = "logloss"
+
+    def __init__(self, pos_weight: float = 1.0, neg_weight: float = 1.0) -> None:
+        self.pos_weight = pos_weight
+        self.neg_weight = neg_weight
+        self._validate_params()
+
+    def _validate_params(self) -> None:
+        self._w_pos = check_scalar_param("pos_weight", self.pos_weight, low=0.0)
+        self._w_neg = check_scalar_param("neg_weight", self.neg_weight, low=0.0)
+
+    def _loss(self, y: np.ndarray, z: np.ndarray) -> np.ndarray:
+        return _logloss(y, z, self._w_pos, self._w_neg)
+
+    def _gradient_hessian(self, y, z, w):
+        return _logloss_gradient_hessian(y, z, self._w_pos, self._w_neg, w)
+
+    def _init_score(self, y: np.ndarray, w: np.ndarray) -> float:
+        A, B = _class_sums(y, w, self._w_pos, self._w_neg)
+        return float(np.log(A) - np.log(B))
+
+
+class FocalLoss(BinaryLoss):
+    r"""Binary focal loss (Lin et al., 2017) on the logit ``z``.
+
+    .. math::
+        \ell = \alpha\,y\,\phi(z) + (1-\alpha)(1-y)\,\phi(-z),\qquad
+        \phi(u) = \sigma(-u)^\gamma \log(1+e^{-u})
+
+    ``alpha=None`` weights both classes by 1 (``alpha`` then is not 0.5: plain focal loss).
+    Linear in ``y``, so soft labels are exact. ``gamma=0`` is exactly
+    :class:`WeightedLogLoss` (value, gradient and Hessian, bit for bit).
+
+    Hessian
+    -------
+    The exact Hessian (``hessian="exact"``) is negative for badly misclassified rows
+    (p_t below about 0.058 at gamma=2); XGBoost then clips it to ~0 and leaf values
+    explode. The default ``"upper"`` drops the single negative term of phi'':
+    ``p q^g [(2g+1) q + g^2 p L]``. It is >= the exact Hessian everywhere, equals it at
+    gamma=0 (logloss) and was the best or tied-best choice on imbalanced data with both
+    engines in ``benchmarks/focal_hessian.py`` (results in ``benchmarks/results/``).
+    Also available: ``"gauss_newton"``, ``"clipped"`` (max(exact, 1e-16)) and ``"exact"``.
+
+    ``init_score`` solves F'(c) = 0 exactly by bracketed Brent root finding (F' has one
+    sign change).
+
+    Example
+    -------
+    >>> loss = FocalLoss(gamma=2.0, alpha=0.25)
+    >>> round(float(loss.loss([1], [0.0])[0]), 6)  # 0.25 * 0.5**2 * log 2
+    0.043322
+    """
+
+    short_name = "focal"
+    hessian_options = FOCAL_HESSIANS
+
+    def __init__(self, gamma: float = 2.0, alpha: float | None = None, hessian: str = "upper") -> None:
+        self.gamma = gamma
+        self.alpha = alpha
+        self.hessian = hessian
+        self._validate_params()
+
+    def _validate_params(self) -> None:
+        self._gamma = check_scalar_param("gamma", self.gamma, low=0.0)
+        if self.alpha is None:
+            self._a_pos, self._a_neg = 1.0, 1.0
+        else:
+            a = check_scalar_param("alpha", self.alpha, low=0.0, high=1.0)
+            self._a_pos, self._a_neg = a, 1.0 - a
+        if self.hessian not in self.hessian_options:
+            raise ValueError(f"hessian must be one of {self.hessian_options}, got {self.hessian!r}")
+
+    @staticmethod
+    def _hard(y: np.ndarray) -> bool:
+        return bool(np.all((y == 0) | (y == 1)))
+
+    def _loss(self, y: np.ndarray, z: np.ndarray) -> np.ndarray:
+        if self._gamma == 0:
+            return _logloss(y, z, self._a_pos, self._a_neg)
+        if self._hard(y):
+            pos = y == 1
+            return np.where(pos, self._a_pos, self._a_neg) * phi(np.where(pos, z, -z), self._gamma)
+        return self._a_pos * y * phi(z, self._gamma) + self._a_neg * (1 - y) * phi(-z, self._gamma)
+
+    def _gradient_hessian(self, y, z, w):
+        if self._gamma == 0:
+            return _logloss_gradient_hessian(y, z, self._a_pos, self._a_neg, w)
+        if self._hard(y):
+            # one evaluation at u = t*z (t = +-1) instead of two terms
+            pos = y == 1
+            u = np.where(pos, z, -z)
+            d1, d2 = dphi_d2phi(u, self._gamma, self.hessian)
+            a_t = np.where(pos, self._a_pos, self._a_neg)
+            grad = np.where(pos, a_t, -a_t) * d1
+            hess = a_t * d2
+        else:
+            d1p, d2p = dphi_d2phi(z, self._gamma, self.hessian)
+            d1n, d2n = dphi_d2phi(-z, self._gamma, self.hessian)
+            grad = self._a_pos * y * d1p - self._a_neg * (1 - y) * d1n
+            hess = self._a_pos * y * d2p + self._a_neg * (1 - y) * d2n
+        if w is not None:
+            grad *= w
+            hess *= w
+        return grad, hess
+
+    def _init_score(self, y: np.ndarray, w: np.ndarray) -> float:
+        A, B = _class_sums(y, w, self._a_pos, self._a_neg)
+        c0 = float(np.log(A) - np.log(B))
+        if self._gamma == 0:
+            return c0
+        g = self._gamma
+
+        def dF(c: float) -> float:
+            d_pos, _ = dphi_d2phi(np.array([c]), g, "exact")
+            d_neg, _ = dphi_d2phi(np.array([-c]), g, "exact")
+            return float(A * d_pos[0] - B * d_neg[0])
+
+        return _solve_binary_intercept(dF, c0)
+
+
+def class_balanced_weights(y: Any, beta: float = 0.999) -> np.ndarray:
+    r"""Class-balanced weights of Cui et al. (2019), one per class in sorted label order.
+
+    .. math:: w_c \propto \frac{1-\beta}{1-\beta^{n_c}}
+
+    computed as ``eps / -expm1(n_c * log1p(-eps))`` with ``eps = 1 - beta`` (exact at
+    ``beta = 0``, where all weights are 1, and as ``beta -> 1``, where ``w_c -> 1/n_c``),
+    then normalised to sum to the number of classes. For binary labels,
+    ``w = class_balanced_weights(y)`` plugs in as ``WeightedLogLoss(neg_weight=w[0],
+    pos_weight=w[1])`` or ``FocalLoss(alpha=w[1] / 2)``; for K classes as
+    ``MulticlassFocalLoss(alpha=w)``.
+
+    Example
+    -------
+    >>> class_balanced_weights([0, 0, 0, 1], beta=1.0).round(3).tolist()
+    [0.5, 1.5]
+    """
+    b = check_scalar_param("beta", beta, low=0.0, high=1.0)
+    labels = np.asarray(y)
+    if labels.ndim != 1 or labels.size == 0:
+        raise ValueError(f"y must be a non-empty 1-D array of labels, got shape {labels.shape}")
+    _, counts = np.unique(labels, return_counts=True)
+    n = counts.astype(np.float64)
+    eps = 1.0 - b
+    if eps == 0.0:
+        w = 1.0 / n  # the limit beta -> 1
+    else:
+        with np.errstate(divide="ignore"):  # log1p(-1) = -inf is the exact beta = 0 case
+            w = eps / -np.expm1(n * np.log1p(-eps))
+    return w * (len(n) / np.sum(w))
