@@ -25,13 +25,14 @@ def _cmd_check(args: argparse.Namespace) -> int:
         params = ", ".join(f"{k}={v}" for k, v in loss.get_params().items())
         status = "pass" if result.passed else "FAIL"
         note = "; ".join(result.problems)
-        rows.append((type(loss).__name__, params, str(result.n_points), f"{result.worst_ratio:.3g}", status, note))
+        ratio = f"{result.worst_ratio:.3g}"
+        rows.append((type(loss).__name__, params, str(result.n_points), ratio, status, note))
     if not rows:
         print(f"no loss matches {args.loss}", file=sys.stderr)
         return 2
     header = ("loss", "parameters", "points", "worst err/tol", "result", "")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    line = "  ".join("{:<%d}" % w for w in widths)
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
     print("Finite-difference audit of every shipped loss (pass: worst error/tolerance <= 1)")
     print(line.format(*header).rstrip())
     print("  ".join("-" * w for w in widths).rstrip())
@@ -40,6 +41,50 @@ def _cmd_check(args: argparse.Namespace) -> int:
     failed = sum(r[4] == "FAIL" for r in rows)
     print(f"\n{len(rows) - failed} passed, {failed} failed")
     return 1 if failed else 0
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    # Loss parameters are free-form (--gamma 2 ...), so argparse hands everything after
+    # LOSS over as a list (REMAINDER); the plot's own options may sit in it too.
+    from gbobjectives.plotting import find_loss_class, parse_loss_args
+
+    def fail(message: str) -> int:
+        print(f"gbobjectives plot: error: {message}", file=sys.stderr)
+        return 2
+
+    options = {"output": args.output, "y": args.y, "z_range": args.z_range, "dpi": str(args.dpi)}
+    flags = {"-o": "output", "--output": "output", "--y": "y", "--z-range": "z_range", "--dpi": "dpi"}
+    rest: list[str] = []
+    tokens = list(args.params)
+    while tokens:
+        token = tokens.pop(0)
+        key, eq, value = token.partition("=")
+        if key in flags:
+            if not eq:
+                if not tokens:
+                    return fail(f"{key} needs a value")
+                value = tokens.pop(0)
+            options[flags[key]] = value
+        else:
+            rest.append(token)
+    output, y, z_range = options["output"], options["y"], options["z_range"]
+    if not output:
+        return fail("no output file: add -o FILE.png")
+    try:
+        loss = parse_loss_args(find_loss_class(args.loss), rest)
+        dpi = float(options["dpi"])  # type: ignore[arg-type]
+        y_value = None if y is None else [float(v) for v in y.split(",")]
+        bounds = None if z_range is None else tuple(float(v) for v in z_range.split(","))
+        if bounds is not None and len(bounds) != 2:
+            raise ValueError(f"--z-range must be LOW,HIGH, got {z_range!r}")
+        from gbobjectives.plotting import plot_loss
+
+        fig = plot_loss(loss, y=y_value, z_range=bounds)  # type: ignore[arg-type]
+        fig.savefig(output, dpi=dpi)
+    except (ValueError, TypeError, ImportError, OSError) as exc:
+        return fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    print(f"wrote {output} ({loss!r})")
+    return 0
 
 
 def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Namespace], int]]]:
@@ -53,6 +98,21 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argpar
     p.add_argument("--loss", action="append", help="only this loss class (repeatable), e.g. FocalLoss")
     p.add_argument("--seed", type=int, default=0, help="seed of the random audit points")
     handlers["check"] = _cmd_check
+
+    p = sub.add_parser(
+        "plot",
+        help="plot a loss, its gradient and Hessian (exact and default) to an image file",
+        description="Plot LOSS (class or short name, e.g. FocalLoss, focal, huber, mfocal) with its "
+        "constructor parameters given as --name value, e.g. "
+        "'gbobjectives plot focal --gamma 2 --alpha 0.25 -o focal.png'. Needs gbobjectives[plot].",
+    )
+    p.add_argument("loss", help="loss class or short name, case-insensitive")
+    p.add_argument("-o", "--output", help="image file to write (.png, .svg, .pdf)")
+    p.add_argument("--y", help="label(s), comma-separated (binary default: 1,0; multiclass: class 0)")
+    p.add_argument("--z-range", help="LOW,HIGH of the horizontal axis")
+    p.add_argument("--dpi", type=int, default=100, help="resolution of raster images (default 100)")
+    p.add_argument("params", nargs=argparse.REMAINDER, help="loss parameters: --name value ...")
+    handlers["plot"] = _cmd_plot
     return parser, handlers
 
 
