@@ -5,6 +5,7 @@
 >>> grad, hess = loss.gradient_hessian([1, 0], [0.3, -1.2])
 """
 
+from gbobjectives import lightgbm, metrics, xgboost  # engine modules import their engine lazily
 from gbobjectives.checks import AuditResult, check_gradients
 from gbobjectives.losses import (
     LOSSES,
@@ -18,6 +19,8 @@ from gbobjectives.losses import (
     WeightedLogLoss,
     class_balanced_weights,
 )
+from gbobjectives.metrics import MAPE, SMAPE, LogLossHit, LossMetric, Metric, PriorLogLoss
+from gbobjectives.sklearn import BoostedClassifier, BoostedRegressor
 
 __version__ = "0.1.0"
 
@@ -34,5 +37,16 @@ __all__ = [
     "check_gradients",
     "AuditResult",
     "LOSSES",
+    "BoostedClassifier",
+    "BoostedRegressor",
+    "Metric",
+    "LossMetric",
+    "MAPE",
+    "SMAPE",
+    "PriorLogLoss",
+    "LogLossHit",
+    "xgboost",
+    "lightgbm",
+    "metrics",
     "__version__",
 ]

@@ -46,7 +46,9 @@ def check_scalar_param(
     x = float(value)
     lo = "-inf" if low is None else f"{low:g}"
     hi = "inf" if high is None else f"{high:g}"
-    interval = f"{'[' if low_inclusive and low is not None else '('}{lo}, {hi}{']' if high_inclusive and high is not None else ')'}"
+    left = "[" if low_inclusive and low is not None else "("
+    right = "]" if high_inclusive and high is not None else ")"
+    interval = f"{left}{lo}, {hi}{right}"
     bad = math.isnan(x)
     if low is not None:
         bad = bad or (x < low if low_inclusive else x <= low)

@@ -55,7 +55,9 @@ def dphi_d2phi(u: np.ndarray, gamma: float, hessian: str) -> tuple[np.ndarray, n
     p, q, L, qg = focal_parts(u, gamma)
     d1 = -qg * (gamma * p * L + q)
     if hessian == "exact" or hessian == "clipped":
-        d2 = p * qg * ((2 * gamma + 1) * q + gamma * L * (gamma * p - q))
+        # p*L = -p log p <= 1/e is formed first: gamma*L alone overflows for u < -1e308/gamma
+        # (and 0 * inf would then give a NaN Hessian where the true one is 0)
+        d2 = qg * ((2 * gamma + 1) * p * q + gamma * (p * L) * (gamma * p - q))
         if hessian == "clipped":
             d2 = np.maximum(d2, _CLIP_FLOOR)
     elif hessian == "upper":

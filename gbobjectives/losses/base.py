@@ -247,6 +247,23 @@ class Loss:
 
         return _sk.objective(self, y_true, y_pred, sample_weight)
 
+    @property
+    def xgboost_sklearn_metric(self) -> Any:
+        """``XGBClassifier(eval_metric=loss.xgboost_sklearn_metric)``: weighted mean loss on raw margins.
+
+        A picklable callable returning a float, with ``__name__ == loss.name``.
+        """
+        from gbobjectives.engines.sklearn_api import XGBoostSklearnMetric
+
+        return XGBoostSklearnMetric(self)
+
+    @property
+    def lightgbm_sklearn_metric(self) -> Any:
+        """``LGBMClassifier().fit(..., eval_metric=loss.lightgbm_sklearn_metric)``: (name, value, False)."""
+        from gbobjectives.engines.sklearn_api import LightGBMSklearnMetric
+
+        return LightGBMSklearnMetric(self)
+
 
 class BinaryLoss(Loss):
     """A loss on a logit ``z`` with labels in [0, 1]; ``inverse_link`` is the sigmoid."""

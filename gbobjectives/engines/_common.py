@@ -1,0 +1,213 @@
+"""Engine-independent plumbing shared by the XGBoost, LightGBM and scikit-learn adapters.
+
+Every adapter does the same four things, whatever the engine:
+
+1. fetch labels and sample weights from the engine's data (engines do NOT apply sample
+   weights for custom objectives, so we must);
+2. validate them - once per data set, not every boosting round (:func:`labels_and_weights`);
+3. validate the engine's raw scores every round (a NaN must never travel silently);
+4. call the loss's private fast path (``_gradient_hessian`` / ``_loss``) on float64 arrays.
+
+Nothing here imports an engine, so ``import gbobjectives`` works without either.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+import numpy as np
+
+from gbobjectives._validation import check_sample_weight
+
+__all__ = ["as_metric", "labels_and_weights", "check_raw_scores", "gradient_hessian", "evaluate"]
+
+
+def as_metric(obj: Any) -> Any:
+    """A :class:`~gbobjectives.metrics.Metric` for ``obj``: a Loss becomes its weighted-mean-loss metric."""
+    from gbobjectives.losses.base import Loss
+    from gbobjectives.metrics import LossMetric, Metric
+
+    if isinstance(obj, Metric):
+        return obj
+    if isinstance(obj, Loss):
+        return LossMetric(obj)
+    raise TypeError(f"expected a gbobjectives Loss or Metric, got {type(obj).__name__}")
+
+
+def _describe(obj: Any) -> str:
+    task = getattr(obj, "task", "")
+    return f"{obj!r} (a {task} {'loss' if hasattr(obj, 'gradient_hessian') else 'metric'})"
+
+
+# ---------------------------------------------------------------------------------- label cache
+# Validated labels/weights per data object (DMatrix, Dataset, or the label array itself for the
+# scikit-learn APIs). A DMatrix/Dataset is not hashable in a useful way and an ndarray is not
+# hashable at all, so the cache is keyed on id() and guarded by a weak reference: an entry dies
+# with its object, and an id reused by a new object never hits (the weakref would be dead).
+_CACHE: dict[int, tuple[weakref.ref, dict]] = {}
+
+
+def _entries_for(owner: Any) -> dict | None:
+    key = id(owner)
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0]() is owner:
+        return hit[1]
+    try:
+        ref = weakref.ref(owner, lambda _r, key=key: _CACHE.pop(key, None))
+    except TypeError:  # not weak-referenceable: validate every time (always correct)
+        return None
+    entries: dict = {}
+    _CACHE[key] = (ref, entries)
+    return entries
+
+
+def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    # LightGBM hands back the same label object every round (identity: O(1)); XGBoost a fresh
+    # copy from C++ (array_equal: one memcmp-speed pass, far cheaper than re-validating, and it
+    # notices set_label()/set_weight() between two trainings on the same DMatrix).
+    if a is b:
+        return True
+    if a is None or b is None:
+        return False
+    return a.shape == b.shape and bool(np.array_equal(a, b))
+
+
+def _label_key(scorer: Any, z: np.ndarray) -> tuple:
+    # A LossMetric validates with its loss's checker: share the entry with the objective.
+    checker = getattr(scorer, "_label_checker", None) or type(scorer)._check_labels
+    return (checker, z.shape[1:])
+
+
+def labels_and_weights(
+    scorer: Any,
+    owner: Any,
+    raw_y: Any,
+    raw_w: Any,
+    z: np.ndarray,
+    engine: str,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Validated float64 labels (intp for multiclass) and weights, cached per data object.
+
+    ``scorer`` is a Loss or a Metric (anything with ``_check_labels(y, z)``). The cache key is
+    the label-checking function and the number of columns K, so a binary loss and a regression
+    metric evaluated on the same Dataset never share an entry, while a loss and its own metric do.
+    Raises ``ValueError`` naming the loss and what it expected when the labels do not fit.
+    """
+    if raw_y is None or np.size(raw_y) == 0:
+        raise ValueError(
+            f"{_describe(scorer)} needs labels, but the {engine} data set has none "
+            f"(pass label=y when building it)"
+        )
+    y_arr = np.asarray(raw_y)
+    w_arr = None if raw_w is None or np.size(raw_w) == 0 else np.asarray(raw_w)
+    key = _label_key(scorer, z)
+    entries = _entries_for(owner)
+    if entries is not None:
+        hit = entries.get(key)
+        if hit is not None and _same(hit[0], y_arr) and _same(hit[1], w_arr):
+            y, w = hit[2], hit[3]
+            if y.shape[0] != z.shape[0]:
+                raise ValueError(f"the {engine} data set has {y.shape[0]} labels but {z.shape[0]} raw scores")
+            return y, w
+    try:
+        y = scorer._check_labels(y_arr, z)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(
+            f"{_describe(scorer)} cannot take the labels of this {engine} data set: {exc}"
+        ) from None
+    try:
+        w = check_sample_weight(w_arr, y.shape[0])
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"invalid sample weights in the {engine} data set: {exc}") from None
+    if entries is not None:
+        # the entry must not hold its owner (the label array itself for the scikit-learn APIs),
+        # or the weak reference would never die
+        entries[key] = (_detach(y_arr, owner), w_arr, _detach(y, owner), w)
+    return y, w
+
+
+def _detach(a: Any, owner: Any) -> Any:
+    if a is owner or (isinstance(a, np.ndarray) and a.base is not None and a.base is owner):
+        return np.array(a, copy=True)
+    return a
+
+
+def check_raw_scores(scorer: Any, raw: Any, engine: str) -> np.ndarray:
+    """The engine's raw scores as validated float64 (n,) or (n, K); NaN/inf raise, naming the loss."""
+    try:
+        return scorer._check_raw(raw)
+    except (ValueError, TypeError) as exc:
+        msg = str(exc)
+        if "NaN" in msg or "infinite" in msg:
+            msg += (
+                " - the model diverged (try a smaller learning_rate, or a larger min_child_weight / "
+                "min_sum_hessian_in_leaf)"
+            )
+        raise ValueError(f"{_describe(scorer)} got unusable raw scores from {engine}: {msg}") from None
+
+
+def gradient_hessian(
+    loss: Any, raw: Any, owner: Any, raw_y: Any, raw_w: Any, engine: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted gradient and Hessian, same shape as the raw scores ((n,) or (n, K)), float64.
+
+    float64 (never float16, which silently corrupts XGBoost training) and 2-D for multiclass:
+    LightGBM would accept a flat row-major array and silently train a wrong model.
+    """
+    z = check_raw_scores(loss, raw, engine)
+    y, w = labels_and_weights(loss, owner, raw_y, raw_w, z, engine)
+    grad, hess = loss._gradient_hessian(y, z, w)
+    return (np.ascontiguousarray(grad, dtype=np.float64), np.ascontiguousarray(hess, dtype=np.float64))
+
+
+def evaluate(scorer: Any, raw: Any, owner: Any, raw_y: Any, raw_w: Any, engine: str) -> float:
+    """``scorer``'s value (e.g. the weighted mean loss) on the engine's raw scores."""
+    metric = as_metric(scorer)
+    z = check_raw_scores(metric, raw, engine)
+    y, w = labels_and_weights(metric, owner, raw_y, raw_w, z, engine)
+    return float(metric._score(y, z, w))
+
+
+# ---------------------------------------------------------------------------------- start scores
+def n_classes_for(loss: Any, k_param: Any, raw_y: Any) -> int:
+    """K for a multiclass loss: fixed by the loss (``alpha``), else ``num_class``, else max label + 1."""
+    k_loss = getattr(loss, "n_classes", None)
+    if k_param is not None and k_loss is not None and int(k_param) != k_loss:
+        raise ValueError(f"num_class={k_param} but {loss!r} was built for {k_loss} classes (length of alpha)")
+    if k_loss is not None:
+        return int(k_loss)
+    if k_param is not None:
+        return int(k_param)
+    y = np.asarray(raw_y, dtype=np.float64)
+    if y.size == 0 or not np.all(np.isfinite(y)):
+        raise ValueError(f"{_describe(loss)} needs finite class indices as labels")
+    return max(int(np.max(y)) + 1, 2)
+
+
+def start_score(loss: Any, raw_y: Any, raw_w: Any, n_classes: int | None, engine: str) -> float | np.ndarray:
+    """``loss.init_score`` of a data set's labels and weights, validating them first.
+
+    Raises ``ValueError`` naming the loss and what it expected (regression targets for a
+    focal loss, more classes than ``alpha`` has, missing labels) - before any tree is built.
+    """
+    if raw_y is None or np.size(raw_y) == 0:
+        raise ValueError(f"{_describe(loss)} needs labels, but the {engine} data set has none (label=y)")
+    try:
+        y = loss.check_y(np.asarray(raw_y), n_classes) if loss.task == "multiclass" else loss.check_y(raw_y)
+        w = check_sample_weight(None if raw_w is None or np.size(raw_w) == 0 else raw_w, y.shape[0])
+        w = np.ones(y.shape[0]) if w is None else w
+        if not np.sum(w) > 0:
+            raise ValueError("sample weights sum to zero")
+        if loss.task == "multiclass":
+            present = np.bincount(y, weights=w, minlength=n_classes) > 0
+            if not np.all(present):
+                raise ValueError(
+                    f"classes {np.flatnonzero(~present).tolist()} of {n_classes} have no (weighted) "
+                    f"samples, so the best start score is -inf"
+                )
+        # the labels are validated: the private fast path, with K fixed above
+        start = loss._init_score(y, w)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{_describe(loss)} cannot be trained on this {engine} data set: {exc}") from None
+    return start if np.ndim(start) else float(start)

@@ -1,0 +1,204 @@
+"""LightGBM (native API) adapters and a ``train`` whose booster includes the start score.
+
+Measured facts this module relies on (LightGBM 4.7; each has a test in
+``tests/test_engines_lightgbm.py``):
+
+* a custom objective gets float64 raw scores, (n,) or (n, K); sample weights are NOT applied
+  by LightGBM: we multiply by ``train_data.get_weight()``;
+* for multiclass we return (n, K) arrays: a flat row-major array is silently accepted and
+  trains a WRONG model;
+* the start is 0 with a custom objective (``boost_from_average`` is ignored);
+  ``Dataset(init_score=...)`` sets it for training but ``Booster.predict`` does not add it
+  back. :func:`train` therefore trains from ``init_score`` on the Datasets and then folds the
+  start into the leaves of the first iteration's trees (``Booster.set_leaf_output``), so the
+  booster's own raw predictions, ``model_to_string`` and pickles include it;
+* ``feval`` gets raw scores with a custom objective and returns ``(name, value, higher_better)``.
+
+``lightgbm`` is imported only inside :func:`train`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from gbobjectives.engines import _common
+
+__all__ = ["objective", "metric", "train", "fold_start_into_booster"]
+
+_ENGINE = "LightGBM"
+
+# every alias LightGBM accepts for these parameters (from its docs / config.h)
+_OBJECTIVE_ALIASES = ("objective", "objective_type", "app", "application", "loss")
+_METRIC_ALIASES = ("metric", "metrics", "metric_types")
+_NUM_CLASS_ALIASES = ("num_class", "num_classes")
+
+
+def _labels_weights(dataset: Any) -> tuple[Any, Any]:
+    return dataset.get_label(), dataset.get_weight()
+
+
+def objective(loss: Any, preds: np.ndarray, train_data: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``params["objective"]`` of ``lightgbm.train``: weighted (grad, hess), (n,) or (n, K), float64."""
+    y, w = _labels_weights(train_data)
+    return _common.gradient_hessian(loss, preds, train_data, y, w, _ENGINE)
+
+
+def metric(scorer: Any, preds: np.ndarray, eval_data: Any) -> tuple[str, float, bool]:
+    """``feval=`` of ``lightgbm.train``: (name, value on raw scores, higher_is_better)."""
+    m = _common.as_metric(scorer)
+    y, w = _labels_weights(eval_data)
+    return m.name, _common.evaluate(m, preds, eval_data, y, w, _ENGINE), bool(m.higher_is_better)
+
+
+def _num_rows(dataset: Any) -> int:
+    if dataset._handle is not None:  # constructed
+        return int(dataset.num_data())
+    data = dataset.data
+    if hasattr(data, "shape"):
+        return int(data.shape[0])
+    label = dataset.label
+    if label is not None:
+        return len(label)
+    raise ValueError(
+        "gbobjectives.lightgbm.train needs the number of rows of every valid set before training; "
+        "build it from an array/DataFrame with label=, or construct() it first"
+    )
+
+
+def _raw_labels(dataset: Any, params: dict) -> tuple[Any, Any]:
+    if dataset._handle is None and dataset.label is None and isinstance(dataset.data, (str, os.PathLike)):
+        # labels stored in a file only appear on construction; construct as lightgbm.train would.
+        # (For in-memory data without label= LightGBM would invent all-zero labels: report None.)
+        dataset._update_params({k: v for k, v in params.items() if not callable(v)}).construct()
+    if dataset._handle is None:
+        return dataset.label, dataset.weight
+    return _labels_weights(dataset)
+
+
+def fold_start_into_booster(booster: Any, start: float | np.ndarray) -> Any:
+    """Add the start score to every leaf of the first iteration's tree(s), in place.
+
+    Tree ``k`` of iteration 0 holds class ``k`` (LightGBM orders trees iteration-major), so
+    after this ``booster.predict(X, raw_score=True)`` equals ``start + sum of trees``.
+    Returns the booster.
+    """
+    starts = np.atleast_1d(np.asarray(start, dtype=np.float64))
+    if booster.num_trees() < starts.size:
+        raise ValueError(
+            f"the booster has {booster.num_trees()} trees; cannot fold a start of length {starts.size}"
+        )
+    info = booster.dump_model(num_iteration=1)["tree_info"]
+    for k, s in enumerate(starts):
+        for leaf in range(int(info[k]["num_leaves"])):
+            booster.set_leaf_output(k, leaf, booster.get_leaf_output(k, leaf) + float(s))
+    return booster
+
+
+def _clear_init_score(dataset: Any) -> None:
+    dataset.init_score = None
+    if dataset._handle is not None:
+        # set_init_score(None) only forgets the Python copy; the C++ side would keep the scores
+        dataset.set_field("init_score", None)
+
+
+def train(
+    loss: Any,
+    params: dict[str, Any],
+    train_set: Any,
+    num_boost_round: int = 100,
+    *,
+    valid_sets: Sequence[Any] | None = None,
+    valid_names: Sequence[str] | None = None,
+    feval: Callable | Sequence[Callable] | None = None,
+    init_model: Any = None,
+    keep_training_booster: bool = False,
+    callbacks: Sequence[Callable] | None = None,
+) -> Any:
+    """``lightgbm.train`` with ``loss`` as the objective, starting from ``loss.init_score``.
+
+    The start is set as ``init_score`` on ``train_set`` and every valid set for the duration
+    of training (so training and validation metrics see it; the Datasets are restored
+    afterwards) and then folded into the first iteration's leaves: the returned Booster is
+    self-contained, ``booster.predict(X, raw_score=True)`` is ``init_score + sum of trees``,
+    and ``model_to_string`` / ``save_model`` / pickling keep it. The default metric is the
+    loss's weighted mean (``loss.lightgbm_metric``, lower is better), reported first; ``feval``
+    adds more. LightGBM's built-in metric is off unless ``params`` names one.
+
+    Differences from ``lightgbm.train``: ``params`` must not name an objective; when
+    ``train_set`` already has an ``init_score`` (or ``init_model`` is given), that is the start
+    and nothing is folded - as in LightGBM, ``predict`` then omits it. With a custom objective,
+    ``predict`` returns raw scores: apply ``loss.inverse_link``.
+
+    Example
+    -------
+    >>> import numpy as np, lightgbm as lgb, gbobjectives as gbo
+    >>> X = np.random.default_rng(0).normal(size=(200, 3)); y = (X[:, 0] > 0.5).astype(float)
+    >>> bst = gbo.lightgbm.train(gbo.FocalLoss(), {"verbose": -1}, lgb.Dataset(X, label=y), 5)
+    >>> p = gbo.FocalLoss().inverse_link(bst.predict(X, raw_score=True))
+    """
+    import lightgbm as lgb
+
+    params = dict(params)
+    for alias in _OBJECTIVE_ALIASES:
+        if alias in params:
+            raise ValueError(
+                f"params[{alias!r}]={params[alias]!r}: gbobjectives.lightgbm.train uses the loss "
+                f"{loss!r} as the objective; remove it from params"
+            )
+    y_raw, w_raw = _raw_labels(train_set, params)
+    n_classes = None
+    k_param = next((params.pop(a) for a in _NUM_CLASS_ALIASES if a in params), None)
+    if loss.task == "multiclass" and y_raw is not None and np.size(y_raw):
+        n_classes = _common.n_classes_for(loss, k_param, y_raw)
+        params["num_class"] = n_classes
+    elif k_param is not None:
+        params["num_class"] = k_param
+    start = _common.start_score(loss, y_raw, w_raw, n_classes, _ENGINE)  # before any tree is built
+
+    params["objective"] = loss.lightgbm_objective
+    if not any(a in params for a in _METRIC_ALIASES):
+        params["metric"] = "None"  # nothing else is meaningful on raw scores of a custom objective
+    user_feval = [] if feval is None else ([feval] if callable(feval) else list(feval))
+    fevals = [loss.lightgbm_metric, *user_feval]
+
+    has_user_start = init_model is not None or (
+        train_set.init_score is not None
+        or (train_set._handle is not None and train_set.get_init_score() is not None)
+    )
+    touched: list[Any] = []
+    try:
+        if not has_user_start:
+            for ds in [train_set, *(valid_sets or ())]:
+                if any(ds is t for t in touched):
+                    continue
+                if ds is not train_set and (
+                    ds.init_score is not None or (ds._handle is not None and ds.get_init_score() is not None)
+                ):
+                    raise ValueError(
+                        "a valid set carries its own init_score but train_set does not; give both or neither"
+                    )
+                n = _num_rows(ds)
+                init = np.broadcast_to(start, (n, n_classes) if n_classes else (n,))
+                ds.set_init_score(np.array(init, dtype=np.float64))  # (n, K): LightGBM's 2-D layout
+                touched.append(ds)
+        booster = lgb.train(
+            params,
+            train_set,
+            num_boost_round,
+            valid_sets=list(valid_sets) if valid_sets is not None else None,
+            valid_names=list(valid_names) if valid_names is not None else None,
+            feval=fevals,
+            init_model=init_model,
+            keep_training_booster=keep_training_booster,
+            callbacks=list(callbacks) if callbacks is not None else None,
+        )
+    finally:
+        for ds in touched:
+            _clear_init_score(ds)
+    if not has_user_start:
+        fold_start_into_booster(booster, start)
+    return booster

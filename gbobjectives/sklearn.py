@@ -1,0 +1,903 @@
+"""scikit-learn estimators: :class:`BoostedClassifier` and :class:`BoostedRegressor`.
+
+Both train a real XGBoost or LightGBM booster with a gbobjectives loss as the objective,
+through :func:`gbobjectives.xgboost.train` / :func:`gbobjectives.lightgbm.train`, so the
+booster starts from ``loss.init_score`` (the best constant) and its raw predictions include
+that start. Probabilities come from the loss's own link (sigmoid / softmax), never from the
+engine's scikit-learn wrapper, which returns raw scores or the wrong link for custom
+objectives (see ENGINES.md).
+
+Persistence without pickle: :meth:`BoostedClassifier.save` writes one JSON file holding the
+engine's own model text, the loss's class name and parameters, the classes and feature
+names; :func:`load_model` reads it back without executing anything from the file (the loss
+class is looked up in :data:`gbobjectives.losses.LOSSES` and its parameters go through the
+constructor's validation).
+
+Example
+-------
+>>> import numpy as np
+>>> from gbobjectives import BoostedClassifier, FocalLoss
+>>> rng = np.random.default_rng(0)
+>>> X = rng.normal(size=(200, 3)); y = np.where(X[:, 0] + 0.3 * rng.normal(size=200) > 0, "yes", "no")
+>>> clf = BoostedClassifier(loss=FocalLoss(gamma=1.0), n_estimators=20, n_jobs=1).fit(X, y)
+>>> clf.classes_.tolist()
+['no', 'yes']
+>>> clf.predict_proba(X[:2]).sum(axis=1).round(6).tolist()
+[1.0, 1.0]
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import numbers
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from gbobjectives.losses import LOSSES, HuberLoss, Loss, MulticlassFocalLoss, WeightedLogLoss
+from gbobjectives.losses.regression import weighted_quantile
+
+__all__ = ["BoostedClassifier", "BoostedRegressor", "load_model", "ENGINES"]
+
+#: supported engines -> (module to import, pip extra that installs it)
+ENGINES: dict[str, tuple[str, str]] = {
+    "lightgbm": ("lightgbm", "gbobjectives[lightgbm]"),
+    "xgboost": ("xgboost", "gbobjectives[xgboost]"),
+}
+
+_FORMAT = "gbobjectives-estimator"
+_FORMAT_VERSION = 1
+
+
+def _import_engine(engine: Any) -> Any:
+    """The engine's module; ValueError for an unknown name, ImportError naming the pip extra."""
+    if not isinstance(engine, str) or engine not in ENGINES:
+        raise ValueError(f"engine={engine!r} is not supported; available engines: {sorted(ENGINES)}")
+    module, extra = ENGINES[engine]
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise ImportError(
+            f"engine={engine!r} needs the {module} package, which cannot be imported ({exc}); "
+            f"install it with: pip install '{extra}'"
+        ) from None
+
+
+def _seed(random_state: Any) -> int:
+    # the engines take a plain int seed; None / RandomState follow sklearn's convention
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        return int(random_state) % (2**31 - 1)
+    return int(check_random_state(random_state).randint(2**31 - 1))
+
+
+def _n_threads(n_jobs: Any) -> int | None:
+    if n_jobs is None:
+        return None  # the engine's default (all cores)
+    from joblib import effective_n_jobs
+
+    return int(effective_n_jobs(int(n_jobs)))
+
+
+# ------------------------------------------------------------------------------------ engines
+class _Backend:
+    """Engine plumbing: parameters, training, raw prediction, (de)serialisation."""
+
+    name: ClassVar[str] = ""
+    #: canonical engine parameter -> every alias a user might put in ``engine_params``
+    aliases: ClassVar[dict[str, tuple[str, ...]]] = {}
+    #: engine_params keys that would replace the loss as the objective
+    objective_keys: ClassVar[tuple[str, ...]] = ("objective",)
+
+    def build_params(self, est: _BoostedBase) -> dict[str, Any]:
+        ours = {k: v for k, v in self.translate(est).items() if v is not None}
+        user = dict(est.engine_params or {})
+        for key in self.objective_keys:
+            if key in user:
+                raise ValueError(
+                    f"engine_params[{key!r}]={user[key]!r}: the estimator's loss is the objective; "
+                    f"pass loss=... instead (one of {sorted(LOSSES)})"
+                )
+        for canonical, names in self.aliases.items():
+            # a user-given alias wins over our value, and the engine never sees both
+            if any(n in user for n in (canonical, *names)):
+                ours.pop(canonical, None)
+        return {**ours, **user}
+
+    def translate(self, est: _BoostedBase) -> dict[str, Any]:  # pragma: no cover
+        raise NotImplementedError
+
+
+class _XGBoostBackend(_Backend):
+    name = "xgboost"
+    aliases = {
+        "eta": ("learning_rate",),
+        "max_depth": (),
+        "max_leaves": (),
+        "subsample": (),
+        "colsample_bytree": (),
+        "min_child_weight": (),
+        "lambda": ("reg_lambda",),
+        "alpha": ("reg_alpha",),
+        "nthread": ("n_jobs",),
+        "seed": ("random_state",),
+        "verbosity": (),
+        "tree_method": (),
+    }
+
+    def translate(self, est: _BoostedBase) -> dict[str, Any]:
+        if est.min_child_samples is not None:
+            raise ValueError(
+                "min_child_samples is a LightGBM parameter (XGBoost limits leaves by Hessian sum only: "
+                "use min_child_weight); set it to None with engine='xgboost'"
+            )
+        return {
+            "eta": est.learning_rate,
+            "max_depth": est.max_depth,
+            "max_leaves": est.num_leaves,
+            "subsample": est.subsample,
+            "colsample_bytree": est.colsample_bytree,
+            "min_child_weight": est.min_child_weight,
+            "lambda": est.reg_lambda,
+            "alpha": est.reg_alpha,
+            "nthread": _n_threads(est.n_jobs),
+            "seed": _seed(est.random_state),
+            "verbosity": 0,
+            "tree_method": "hist",
+        }
+
+    def train(self, est, loss, params, X, y, w, evals, n_rounds, early_stopping_rounds):
+        import xgboost as xgb
+
+        from gbobjectives.engines.xgboost import train
+
+        nthread = params.get("nthread", -1)
+        dtrain = xgb.DMatrix(X, label=y, weight=w, nthread=nthread)
+        dvalid = [
+            (xgb.DMatrix(Xv, label=yv, weight=wv, nthread=nthread), f"valid_{i}")
+            for i, (Xv, yv, wv) in enumerate(evals)
+        ]
+        history: dict = {}
+        booster = train(
+            loss,
+            params,
+            dtrain,
+            n_rounds,
+            evals=dvalid,
+            early_stopping_rounds=early_stopping_rounds if dvalid else None,
+            evals_result=history,
+            verbose_eval=False,
+        )
+        best = int(booster.best_iteration) if early_stopping_rounds and dvalid else None
+        return booster, best, history
+
+    def predict_raw(self, booster: Any, X: Any, n_rounds: int, n_threads: int | None) -> np.ndarray:
+        import xgboost as xgb
+
+        d = xgb.DMatrix(X, nthread=-1 if n_threads is None else n_threads)
+        return np.asarray(booster.predict(d, output_margin=True, iteration_range=(0, n_rounds)), dtype=np.float64)
+
+    def dumps(self, booster: Any) -> str:
+        return bytes(booster.save_raw(raw_format="json")).decode("utf-8")
+
+    def loads(self, text: str) -> Any:
+        import xgboost as xgb
+
+        booster = xgb.Booster()
+        booster.load_model(bytearray(text.encode("utf-8")))
+        return booster
+
+
+def _lightgbm_input(X: Any) -> Any:
+    # LightGBM recognises scipy's csr_matrix but not the newer csr_array (it would warn and convert)
+    import scipy.sparse as sp
+
+    if sp.issparse(X) and not isinstance(X, sp.spmatrix):
+        return sp.csr_matrix(X)
+    return X
+
+
+class _LightGBMBackend(_Backend):
+    name = "lightgbm"
+    # from LightGBM's parameter documentation
+    aliases = {
+        "learning_rate": ("shrinkage_rate", "eta"),
+        "max_depth": (),
+        "num_leaves": ("num_leaf", "max_leaves", "max_leaf", "max_leaf_nodes"),
+        "bagging_fraction": ("sub_row", "subsample", "bagging"),
+        "bagging_freq": ("subsample_freq",),
+        "feature_fraction": ("sub_feature", "colsample_bytree"),
+        "min_sum_hessian_in_leaf": ("min_sum_hessian_per_leaf", "min_sum_hessian", "min_hessian", "min_child_weight"),
+        "min_data_in_leaf": ("min_data_per_leaf", "min_data", "min_child_samples", "min_samples_leaf"),
+        "lambda_l2": ("reg_lambda", "lambda", "l2_regularization"),
+        "lambda_l1": ("reg_alpha", "l1_regularization"),
+        "num_threads": ("num_thread", "nthread", "nthreads", "n_jobs"),
+        "seed": ("random_seed", "random_state"),
+        "verbosity": ("verbose",),
+        "feature_pre_filter": (),
+    }
+    objective_keys = ("objective", "objective_type", "app", "application", "loss")
+
+    def translate(self, est: _BoostedBase) -> dict[str, Any]:
+        subsample = 1.0 if est.subsample is None else est.subsample
+        return {
+            "learning_rate": est.learning_rate,
+            "max_depth": est.max_depth,
+            "num_leaves": est.num_leaves,
+            "bagging_fraction": est.subsample,
+            # LightGBM only bags when bagging_freq > 0; XGBoost's subsample resamples every round
+            "bagging_freq": 1 if subsample < 1.0 else None,
+            "feature_fraction": est.colsample_bytree,
+            "min_sum_hessian_in_leaf": est.min_child_weight,
+            "min_data_in_leaf": est.min_child_samples,
+            "lambda_l2": est.reg_lambda,
+            "lambda_l1": est.reg_alpha,
+            "num_threads": _n_threads(est.n_jobs),
+            "seed": _seed(est.random_state),
+            "verbosity": -1,
+            # keep features that cannot split under min_data_in_leaf: on tiny data LightGBM would
+            # otherwise drop every feature and abort with a fatal error under a custom objective
+            "feature_pre_filter": False,
+        }
+
+    def train(self, est, loss, params, X, y, w, evals, n_rounds, early_stopping_rounds):
+        import lightgbm as lgb
+
+        from gbobjectives.engines.lightgbm import train
+
+        X = _lightgbm_input(X)
+        evals = [(_lightgbm_input(Xv), yv, wv) for Xv, yv, wv in evals]
+        dtrain = lgb.Dataset(X, label=y, weight=w, free_raw_data=True)
+        valid = [lgb.Dataset(Xv, label=yv, weight=wv, reference=dtrain) for Xv, yv, wv in evals]
+        history: dict = {}
+        callbacks = [lgb.record_evaluation(history)]
+        if early_stopping_rounds and valid:
+            # the loss's own metric is reported first by gbobjectives.lightgbm.train
+            callbacks.append(lgb.early_stopping(early_stopping_rounds, first_metric_only=True, verbose=False))
+        booster = train(
+            loss,
+            params,
+            dtrain,
+            n_rounds,
+            valid_sets=valid or None,
+            valid_names=[f"valid_{i}" for i in range(len(valid))] or None,
+            callbacks=callbacks,
+        )
+        # LightGBM's best_iteration counts rounds from 1; we report XGBoost's 0-based index
+        best = int(booster.best_iteration) - 1 if early_stopping_rounds and valid else None
+        return booster, best, history
+
+    def predict_raw(self, booster: Any, X: Any, n_rounds: int, n_threads: int | None) -> np.ndarray:
+        X = _lightgbm_input(X)
+        kwargs = {} if n_threads is None else {"num_threads": n_threads}
+        return np.asarray(booster.predict(X, raw_score=True, num_iteration=n_rounds, **kwargs), dtype=np.float64)
+
+    def dumps(self, booster: Any) -> str:
+        return booster.model_to_string(num_iteration=-1)
+
+    def loads(self, text: str) -> Any:
+        import lightgbm as lgb
+
+        return lgb.Booster(model_str=text)
+
+
+_BACKENDS: dict[str, _Backend] = {"xgboost": _XGBoostBackend(), "lightgbm": _LightGBMBackend()}
+
+
+# ------------------------------------------------------------------------------------ estimators
+def _check_number(name: str, value: Any, *, low: float, low_inclusive: bool = True, high: float | None = None,
+                  integer: bool = False, allow_none: bool = False) -> None:
+    if value is None and allow_none:
+        return
+    kind = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(float(value)):
+        what = "an integer" if integer else "a finite number"
+        raise ValueError(f"{name} must be {what}{' or None' if allow_none else ''}, got {value!r}")
+    too_low = value < low if low_inclusive else value <= low
+    if too_low or (high is not None and value > high):
+        bound = f"{'>=' if low_inclusive else '>'} {low:g}" + (f" and <= {high:g}" if high is not None else "")
+        raise ValueError(f"{name} must be {bound}, got {value!r}")
+
+
+def _as_eval_list(eval_set: Any) -> list[tuple[Any, Any]]:
+    if eval_set is None:
+        return []
+    if isinstance(eval_set, tuple) and len(eval_set) == 2 and not isinstance(eval_set[0], tuple):
+        return [eval_set]  # a single (X_val, y_val)
+    out = list(eval_set)
+    if not all(isinstance(e, (tuple, list)) and len(e) == 2 for e in out):
+        raise ValueError("eval_set must be (X_val, y_val) or a list of such pairs")
+    return [tuple(e) for e in out]  # type: ignore[misc]
+
+
+class _BoostedBase(BaseEstimator):
+    """Parameters, fitting and persistence shared by both estimators (see their docstrings)."""
+
+    #: the loss tasks this estimator accepts
+    _tasks: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self,
+        loss: Loss | None = None,
+        engine: str = "xgboost",
+        n_estimators: int = 100,
+        learning_rate: float = 0.1,
+        max_depth: int | None = None,
+        num_leaves: int | None = None,
+        subsample: float | None = None,
+        colsample_bytree: float | None = None,
+        min_child_weight: float | None = None,
+        min_child_samples: int | None = None,
+        reg_lambda: float | None = None,
+        reg_alpha: float | None = None,
+        early_stopping_rounds: int | None = None,
+        validation_fraction: float | None = 0.1,
+        n_jobs: int | None = None,
+        random_state: int | np.random.RandomState | None = None,
+        engine_params: dict[str, Any] | None = None,
+    ) -> None:
+        self.loss = loss
+        self.engine = engine
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.max_depth = max_depth
+        self.num_leaves = num_leaves
+        self.subsample = subsample
+        self.colsample_bytree = colsample_bytree
+        self.min_child_weight = min_child_weight
+        self.min_child_samples = min_child_samples
+        self.reg_lambda = reg_lambda
+        self.reg_alpha = reg_alpha
+        self.early_stopping_rounds = early_stopping_rounds
+        self.validation_fraction = validation_fraction
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.engine_params = engine_params
+
+    # ------------------------------------------------------------------ tags
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # both engines route NaN to a learned default branch
+        tags.input_tags.sparse = True  # CSR goes to the engines as is
+        return tags
+
+    # ------------------------------------------------------------------ checks
+    def _check_params(self) -> None:
+        # validated at fit, not in __init__/set_params, as scikit-learn requires
+        _import_engine(self.engine)
+        _check_number("n_estimators", self.n_estimators, low=1, integer=True)
+        # LightGBM aborts the process (a C++ fatal error) on learning_rate <= 0
+        _check_number("learning_rate", self.learning_rate, low=0.0, low_inclusive=False)
+        _check_number("max_depth", self.max_depth, low=1, integer=True, allow_none=True)
+        _check_number("num_leaves", self.num_leaves, low=2, integer=True, allow_none=True)
+        _check_number("subsample", self.subsample, low=0.0, low_inclusive=False, high=1.0, allow_none=True)
+        _check_number(
+            "colsample_bytree", self.colsample_bytree, low=0.0, low_inclusive=False, high=1.0, allow_none=True
+        )
+        _check_number("min_child_weight", self.min_child_weight, low=0.0, allow_none=True)
+        _check_number("min_child_samples", self.min_child_samples, low=0, integer=True, allow_none=True)
+        _check_number("reg_lambda", self.reg_lambda, low=0.0, allow_none=True)
+        _check_number("reg_alpha", self.reg_alpha, low=0.0, allow_none=True)
+        _check_number("early_stopping_rounds", self.early_stopping_rounds, low=1, integer=True, allow_none=True)
+        _check_number(
+            "validation_fraction", self.validation_fraction, low=0.0, low_inclusive=False, high=1.0,
+            allow_none=True,
+        )
+        if self.validation_fraction is not None and self.validation_fraction >= 1.0:
+            raise ValueError(f"validation_fraction must be < 1, got {self.validation_fraction!r}")
+        if self.engine_params is not None and not isinstance(self.engine_params, Mapping):
+            raise ValueError(f"engine_params must be a dict or None, got {type(self.engine_params).__name__}")
+        if self.loss is not None and not isinstance(self.loss, Loss):
+            raise TypeError(
+                f"loss must be a gbobjectives loss instance (e.g. {sorted(LOSSES)[0]}()) or None, "
+                f"got {self.loss!r}"
+            )
+
+    def _check_loss_task(self, loss: Loss) -> None:
+        if loss.task not in self._tasks:
+            expected = "a classification loss (binary or multiclass)" if is_classifier(self) else "a regression loss"
+            raise ValueError(
+                f"{type(self).__name__} needs {expected}; got {loss!r}, a {loss.task} loss. "
+                f"Use {'BoostedRegressor' if is_classifier(self) else 'BoostedClassifier'} for it."
+            )
+
+    def _validate_X(self, X: Any, reset: bool) -> Any:
+        return validate_data(
+            self, X, reset=reset, accept_sparse="csr", dtype=[np.float64, np.float32], ensure_all_finite="allow-nan"
+        )
+
+    # ------------------------------------------------------------------ fitting
+    def _encode_y(self, y: np.ndarray) -> np.ndarray:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _fit(self, X: Any, y: Any, sample_weight: Any, eval_set: Any, eval_sample_weight: Any) -> Any:
+        self._check_params()
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse="csr",
+            dtype=[np.float64, np.float32],
+            ensure_all_finite="allow-nan",
+            y_numeric=not is_classifier(self),
+        )
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        y_enc = self._encode_y(y)  # classifier: classes_ and codes; regressor: float64
+        loss = self._resolve_loss(y_enc, sample_weight)
+        self._check_loss_task(loss)
+
+        evals = []
+        eval_list = _as_eval_list(eval_set)
+        eval_weights = list(eval_sample_weight) if eval_sample_weight is not None else [None] * len(eval_list)
+        if len(eval_weights) != len(eval_list):
+            raise ValueError(f"eval_sample_weight has {len(eval_weights)} entries but eval_set has {len(eval_list)}")
+        for (Xv, yv), wv in zip(eval_list, eval_weights):
+            Xv = self._validate_X(Xv, reset=False)
+            yv = self._encode_y_eval(np.asarray(yv))
+            if wv is not None:
+                wv = _check_sample_weight(wv, Xv, dtype=np.float64, ensure_non_negative=True)
+            evals.append((Xv, yv, wv))
+        X_train, y_train, w_train = X, y_enc, sample_weight
+        if self.early_stopping_rounds is not None and not evals:
+            if self.validation_fraction is None:
+                raise ValueError(
+                    "early_stopping_rounds needs fit(..., eval_set=(X_val, y_val)) or a validation_fraction"
+                )
+            X_train, y_train, w_train, evals = self._split_validation(X, y_enc, sample_weight)
+
+        # the start score, computed (and the labels validated) before any tree is built
+        try:
+            init = loss.init_score(y_train, w_train)
+        except ValueError as exc:
+            raise ValueError(f"{type(self).__name__} cannot train {loss!r} on this data: {exc}") from None
+
+        backend = _BACKENDS[self.engine]
+        params = backend.build_params(self)
+        booster, best, history = backend.train(
+            self, loss, params, X_train, y_train, w_train, evals, int(self.n_estimators), self.early_stopping_rounds
+        )
+        self.loss_ = loss
+        self.booster_ = booster
+        self.init_score_ = init if np.ndim(init) else float(init)
+        self.best_iteration_ = best
+        self.n_estimators_ = int(self.n_estimators) if best is None else best + 1
+        self.evals_result_ = history
+        return self
+
+    def _encode_y_eval(self, y: np.ndarray) -> np.ndarray:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _resolve_loss(self, y: np.ndarray, w: np.ndarray | None) -> Loss:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _split_validation(self, X: Any, y: np.ndarray, w: np.ndarray | None) -> tuple:
+        idx = np.arange(X.shape[0])
+        stratify = y if is_classifier(self) else None
+        try:
+            tr, va = train_test_split(
+                idx, test_size=self.validation_fraction, random_state=_seed(self.random_state), stratify=stratify
+            )
+        except ValueError:  # a class too rare to stratify: a plain random split
+            tr, va = train_test_split(idx, test_size=self.validation_fraction, random_state=_seed(self.random_state))
+        w_tr = None if w is None else w[tr]
+        w_va = None if w is None else w[va]
+        return X[tr], y[tr], w_tr, [(X[va], y[va], w_va)]
+
+    # ------------------------------------------------------------------ predicting
+    def _raw_predict(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "booster_")
+        X = self._validate_X(X, reset=False)
+        return _BACKENDS[self.engine].predict_raw(self.booster_, X, self.n_estimators_, _n_threads(self.n_jobs))
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the fitted estimator to ``path`` as portable JSON (no pickle).
+
+        The file holds the engine's own model text (XGBoost JSON / LightGBM model string), the
+        loss's class name and parameters, the estimator's parameters, ``classes_``, feature
+        names, ``init_score_`` and library versions. Read it with :meth:`load` or
+        :func:`gbobjectives.sklearn.load_model`.
+
+        Example
+        -------
+        >>> # clf.save("model.json"); BoostedClassifier.load("model.json").predict(X)
+        """
+        check_is_fitted(self, "booster_")
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump(_to_document(self), fh)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Any:
+        """Read an estimator written by :meth:`save`; it must be of this class.
+
+        Nothing in the file is executed: the loss class comes from
+        :data:`gbobjectives.losses.LOSSES` and its parameters go through its constructor.
+        """
+        est = load_model(path)
+        if not isinstance(est, cls):
+            raise TypeError(f"{os.fspath(path)!r} holds a {type(est).__name__}, not a {cls.__name__}")
+        return est
+
+
+class BoostedClassifier(ClassifierMixin, _BoostedBase):
+    """Gradient-boosted classifier trained on a gbobjectives loss (XGBoost or LightGBM).
+
+    Parameters
+    ----------
+    loss : a binary or multiclass gbobjectives loss, or None (default)
+        None means plain logloss: ``WeightedLogLoss()`` for two classes and
+        ``MulticlassFocalLoss(gamma=0)`` (softmax cross-entropy) for more. The fitted loss
+        is ``loss_``; ``loss`` itself is never modified.
+    engine : {"xgboost", "lightgbm"}, default "xgboost"
+        XGBoost is the default: its leaf constraint is a Hessian sum (so sample weights act
+        like duplicated rows), it fits tiny data sets, and it stores the start score natively.
+    n_estimators : int, default 100
+        Boosting rounds (an upper bound with early stopping).
+    learning_rate : float > 0, default 0.1
+    max_depth, num_leaves : int or None
+        Tree size; None is the engine's default (XGBoost depth 6; LightGBM 31 leaves, no
+        depth limit). ``num_leaves`` is XGBoost's ``max_leaves``.
+    subsample, colsample_bytree : float in (0, 1] or None
+        Row sampling per round and column sampling per tree (LightGBM bagging / feature fraction).
+    min_child_weight : float or None
+        Minimum Hessian sum in a leaf (LightGBM ``min_sum_hessian_in_leaf``).
+    min_child_samples : int or None
+        LightGBM only: minimum number of rows in a leaf (default 20 there).
+    reg_lambda, reg_alpha : float or None
+        L2 / L1 penalty on leaf values.
+    early_stopping_rounds : int or None
+        Stop when the loss's own metric (its weighted mean) on the last ``eval_set`` has not
+        improved for this many rounds; without an ``eval_set``, a stratified
+        ``validation_fraction`` of the training data is held out.
+    validation_fraction : float in (0, 1) or None, default 0.1
+        Used only with early stopping and no ``eval_set``.
+    n_jobs : int or None
+        Engine threads; None is the engine's default (all cores), negative values count back
+        from the number of cores as in scikit-learn.
+    random_state : int, RandomState or None
+        Seed of the engine (row/column sampling) and of the validation split.
+    engine_params : dict or None
+        Extra engine parameters; they override the ones above (aliases included, e.g.
+        ``{"eta": 0.3}`` replaces ``learning_rate`` for XGBoost). ``objective`` is not
+        allowed: the loss is the objective.
+
+    Attributes
+    ----------
+    classes_, n_classes_, n_features_in_, feature_names_in_ (pandas input only),
+    loss_ (the loss used), booster_ (the engine's Booster, raw predictions include the start),
+    init_score_ (float, or (K,) for multiclass), best_iteration_ (0-based, or None without
+    early stopping), n_estimators_ (rounds used to predict), evals_result_.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> from gbobjectives import BoostedClassifier
+    >>> X = np.random.default_rng(0).normal(size=(300, 4)); y = (X[:, 0] > 0).astype(int)
+    >>> clf = BoostedClassifier(n_estimators=20, n_jobs=1, random_state=0).fit(X, y)
+    >>> float(clf.score(X, y)) > 0.9
+    True
+    """
+
+    _tasks = ("binary", "multiclass")
+
+    def __sklearn_tags__(self) -> Any:
+        return super().__sklearn_tags__()
+
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        sample_weight: Any = None,
+        eval_set: Any = None,
+        eval_sample_weight: Sequence[Any] | None = None,
+    ) -> BoostedClassifier:
+        """Fit on ``X`` (array, DataFrame or CSR; NaN = missing) and labels of any type.
+
+        ``eval_set`` is ``(X_val, y_val)`` or a list of such pairs; the loss's metric on each
+        is recorded in ``evals_result_`` and the last one drives early stopping.
+        """
+        return self._fit(X, y, sample_weight, eval_set, eval_sample_weight)
+
+    def _encode_y(self, y: np.ndarray) -> np.ndarray:
+        check_classification_targets(y)
+        self._label_encoder = LabelEncoder().fit(y)
+        self.classes_ = self._label_encoder.classes_
+        self.n_classes_ = len(self.classes_)
+        if self.n_classes_ < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes in y; "
+                f"y has one class only: {self.classes_.tolist()!r}"
+            )
+        return self._label_encoder.transform(y).astype(np.float64)
+
+    def _encode_y_eval(self, y: np.ndarray) -> np.ndarray:
+        unknown = np.setdiff1d(np.unique(y), self.classes_)
+        if unknown.size:
+            raise ValueError(f"eval_set has labels not seen in y: {unknown.tolist()!r}")
+        return self._label_encoder.transform(np.ravel(y)).astype(np.float64)
+
+    def _resolve_loss(self, y: np.ndarray, w: np.ndarray | None) -> Loss:
+        k = self.n_classes_
+        if self.loss is None:
+            return WeightedLogLoss() if k == 2 else MulticlassFocalLoss(gamma=0.0)
+        loss = type(self.loss)(**self.loss.get_params())  # a private copy: `loss` stays untouched
+        self._check_loss_task(loss)
+        if loss.task == "binary" and k > 2:
+            raise ValueError(
+                f"{loss!r} is a binary loss but y has {k} classes {self.classes_.tolist()!r}; "
+                f"use MulticlassFocalLoss (or loss=None for softmax cross-entropy)"
+            )
+        n_loss = getattr(loss, "n_classes", None)
+        if loss.task == "multiclass" and n_loss is not None and n_loss != k:
+            raise ValueError(
+                f"{loss!r} was built for {n_loss} classes (alpha has length {n_loss}) but y has {k} classes "
+                f"{self.classes_.tolist()!r}; give one alpha per class, in the order of classes_"
+            )
+        return loss
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Raw scores including the start ``init_score_``: (n,) logits, or (n, K) for a multiclass loss."""
+        return self._raw_predict(X)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities from the loss's link, shape (n, n_classes_), rows summing to 1."""
+        check_is_fitted(self, "booster_")
+        raw = self.decision_function(X)
+        p = np.asarray(self.loss_.inverse_link(raw), dtype=np.float64)
+        if p.ndim == 1:
+            return np.column_stack([1.0 - p, p])
+        return p
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable class, in the label type of ``y`` (``classes_``)."""
+        raw = self.decision_function(X)
+        # argmax of the raw scores is the argmax of the probabilities (monotone link)
+        codes = (raw > 0).astype(np.intp) if raw.ndim == 1 else np.argmax(raw, axis=1)
+        return self.classes_[codes]
+
+
+class BoostedRegressor(RegressorMixin, _BoostedBase):
+    """Gradient-boosted regressor trained on a gbobjectives regression loss (XGBoost or LightGBM).
+
+    Parameters are those of :class:`BoostedClassifier`, except ``loss``:
+
+    loss : a regression gbobjectives loss, or None (default)
+        None means ``HuberLoss(delta=1.345 * s)`` with ``s`` the robust scale of y
+        (1.4826 x the weighted median absolute deviation; the weighted standard deviation if
+        that is 0, and 1 if y is constant). 1.345 is Huber's classic tuning constant (95 %
+        efficiency under Gaussian noise): the fit is least squares for ordinary residuals
+        and resists gross outliers in y, whatever the units of y. (A fixed ``HuberLoss()``
+        with delta 1 would be least absolute deviation for targets in the thousands and crawl.)
+        The fitted loss, with its delta, is ``loss_``.
+
+    Attributes: ``n_features_in_``, ``feature_names_in_``, ``loss_``, ``booster_``,
+    ``init_score_``, ``best_iteration_``, ``n_estimators_``, ``evals_result_``.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> from gbobjectives import BoostedRegressor, QuantileLoss
+    >>> X = np.random.default_rng(0).normal(size=(300, 3)); y = 100 * X[:, 0] + 5
+    >>> reg = BoostedRegressor(n_estimators=50, n_jobs=1).fit(X, y)
+    >>> float(reg.score(X, y)) > 0.9
+    True
+    >>> q90 = BoostedRegressor(loss=QuantileLoss(quantile=0.9), n_estimators=5, n_jobs=1).fit(X, y)
+    """
+
+    _tasks = ("regression",)
+
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        sample_weight: Any = None,
+        eval_set: Any = None,
+        eval_sample_weight: Sequence[Any] | None = None,
+    ) -> BoostedRegressor:
+        """Fit on ``X`` (array, DataFrame or CSR; NaN = missing) and finite real ``y``.
+
+        ``eval_set`` is ``(X_val, y_val)`` or a list of such pairs (see :class:`BoostedClassifier`).
+        """
+        return self._fit(X, y, sample_weight, eval_set, eval_sample_weight)
+
+    def _encode_y(self, y: np.ndarray) -> np.ndarray:
+        return np.asarray(y, dtype=np.float64)
+
+    def _encode_y_eval(self, y: np.ndarray) -> np.ndarray:
+        return np.asarray(np.ravel(y), dtype=np.float64)
+
+    def _resolve_loss(self, y: np.ndarray, w: np.ndarray | None) -> Loss:
+        if self.loss is not None:
+            loss = type(self.loss)(**self.loss.get_params())
+            self._check_loss_task(loss)
+            return loss
+        ww = np.ones(y.shape[0]) if w is None else w
+        if not np.sum(ww) > 0:
+            return HuberLoss()  # init_score will report the zero weights
+        med = weighted_quantile(y, ww, 0.5)
+        scale = 1.4826 * weighted_quantile(np.abs(y - med), ww, 0.5)
+        if not scale > 0:
+            mean = np.average(y, weights=ww)
+            scale = float(np.sqrt(np.average((y - mean) ** 2, weights=ww)))
+        if not (scale > 0 and math.isfinite(scale)):
+            scale = 1.0
+        return HuberLoss(delta=1.345 * scale)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted values: the loss's inverse link of the raw score (the identity), shape (n,)."""
+        check_is_fitted(self, "booster_")
+        # regression losses have the identity link, so this is the raw score including init_score_
+        # (a regressor has no decision_function in scikit-learn's conventions)
+        return np.asarray(self.loss_.inverse_link(self._raw_predict(X)), dtype=np.float64)
+
+
+# ------------------------------------------------------------------------------------ persistence
+_ESTIMATORS: dict[str, type[_BoostedBase]] = {
+    "BoostedClassifier": BoostedClassifier,
+    "BoostedRegressor": BoostedRegressor,
+}
+_SAFE_LABEL_KINDS = "biufU"
+
+
+def _json_value(x: Any) -> Any:
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    if isinstance(x, (list, tuple)):
+        return [_json_value(v) for v in x]
+    return x
+
+
+def _versions() -> dict[str, str | None]:
+    import sklearn
+
+    from gbobjectives import __version__
+
+    out: dict[str, str | None] = {"gbobjectives": __version__, "scikit-learn": sklearn.__version__,
+                                  "numpy": np.__version__}
+    for name in ENGINES:
+        try:
+            out[name] = importlib.import_module(name).__version__
+        except ImportError:
+            out[name] = None
+    return out
+
+
+def _to_document(est: _BoostedBase) -> dict[str, Any]:
+    params = est.get_params(deep=False)
+    params.pop("loss")
+    if not isinstance(params["random_state"], (int, type(None))):
+        params["random_state"] = None  # a RandomState cannot be written portably; the model is fitted anyway
+    loss = est.loss_
+    doc: dict[str, Any] = {
+        "format": _FORMAT,
+        "format_version": _FORMAT_VERSION,
+        "estimator": type(est).__name__,
+        "params": {k: _json_value(v) for k, v in params.items()},
+        # the user's loss (None = the default) and the fitted one
+        "loss": None if est.loss is None else _loss_document(est.loss),
+        "fitted_loss": _loss_document(loss),
+        "engine_model": _BACKENDS[est.engine].dumps(est.booster_),
+        "init_score": _json_value(est.init_score_),
+        "best_iteration": est.best_iteration_,
+        "n_estimators_used": est.n_estimators_,
+        "n_features_in": int(est.n_features_in_),
+        "feature_names_in": None if not hasattr(est, "feature_names_in_") else [str(f) for f in est.feature_names_in_],
+        "versions": _versions(),
+    }
+    if isinstance(est, BoostedClassifier):
+        classes = est.classes_
+        if classes.dtype.kind == "O" and all(isinstance(c, str) for c in classes):
+            kind = "str_object"
+        elif classes.dtype.kind in _SAFE_LABEL_KINDS:
+            kind = classes.dtype.str
+        else:
+            raise TypeError(f"cannot save class labels of dtype {classes.dtype} portably; use str or numeric labels")
+        doc["classes"] = {"dtype": kind, "values": classes.tolist()}
+    try:
+        json.dumps(doc["params"], allow_nan=True)
+    except TypeError as exc:
+        raise TypeError(f"engine_params must hold JSON values to be saved: {exc}") from None
+    return doc
+
+
+def _loss_document(loss: Loss) -> dict[str, Any]:
+    name = type(loss).__name__
+    if LOSSES.get(name) is not type(loss):
+        raise TypeError(f"{loss!r} is not a registered loss (gbobjectives.losses.LOSSES); it cannot be saved")
+    return {"class": name, "params": {k: _json_value(v) for k, v in loss.get_params().items()}}
+
+
+def _loss_from_document(doc: Any) -> Loss:
+    if not isinstance(doc, Mapping) or not isinstance(doc.get("class"), str) or not isinstance(
+        doc.get("params"), Mapping
+    ):
+        raise ValueError(f"invalid loss entry {doc!r}: expected {{'class': name, 'params': {{...}}}}")
+    cls = LOSSES.get(doc["class"])
+    if cls is None:
+        raise ValueError(f"unknown loss class {doc['class']!r}; only registered losses load: {sorted(LOSSES)}")
+    try:
+        return cls(**dict(doc["params"]))  # the constructor validates every parameter
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"invalid parameters for {doc['class']}: {exc}") from None
+
+
+def _safe_dtype(text: str) -> np.dtype | None:
+    try:
+        dtype = np.dtype(text)
+    except (TypeError, ValueError):
+        return None
+    return dtype if dtype.kind in _SAFE_LABEL_KINDS else None
+
+
+def load_model(path: str | os.PathLike) -> BoostedClassifier | BoostedRegressor:
+    """Read an estimator written by ``est.save(path)``, with identical predictions.
+
+    Safe on untrusted files in the sense that nothing is executed: the file is JSON, the
+    estimator and loss classes come from fixed registries (``gbobjectives.losses.LOSSES``),
+    parameters go through the constructors, and the booster is parsed by the engine's own
+    model loader.
+
+    Example
+    -------
+    >>> # est.save("m.json"); est2 = gbobjectives.sklearn.load_model("m.json")
+    """
+    with open(path, encoding="utf-8") as fh:
+        doc = json.load(fh)
+    if not isinstance(doc, dict) or doc.get("format") != _FORMAT:
+        raise ValueError(f"{os.fspath(path)!r} is not a gbobjectives estimator file")
+    if doc.get("format_version") != _FORMAT_VERSION:
+        raise ValueError(
+            f"{os.fspath(path)!r} has format version {doc.get('format_version')!r}; this gbobjectives reads "
+            f"version {_FORMAT_VERSION}"
+        )
+    cls = _ESTIMATORS.get(doc.get("estimator"))  # type: ignore[arg-type]
+    if cls is None:
+        raise ValueError(f"unknown estimator {doc.get('estimator')!r}; expected one of {sorted(_ESTIMATORS)}")
+    params = doc.get("params")
+    valid = set(cls().get_params(deep=False)) - {"loss"}
+    if not isinstance(params, dict) or not set(params) <= valid:
+        raise ValueError(f"invalid estimator parameters in the file: {params!r}")
+    loss = None if doc.get("loss") is None else _loss_from_document(doc["loss"])
+    est = cls(loss=loss, **params)
+    est._check_params()
+    fitted_loss = _loss_from_document(doc.get("fitted_loss"))
+    est._check_loss_task(fitted_loss)
+
+    est.booster_ = _BACKENDS[est.engine].loads(str(doc["engine_model"]))
+    est.loss_ = fitted_loss
+    init = doc["init_score"]
+    est.init_score_ = np.asarray(init, dtype=np.float64) if isinstance(init, list) else float(init)
+    est.best_iteration_ = None if doc.get("best_iteration") is None else int(doc["best_iteration"])
+    est.n_estimators_ = int(doc["n_estimators_used"])
+    est.n_features_in_ = int(doc["n_features_in"])
+    if doc.get("feature_names_in") is not None:
+        est.feature_names_in_ = np.asarray([str(f) for f in doc["feature_names_in"]], dtype=object)
+    est.evals_result_ = {}
+    if isinstance(est, BoostedClassifier):
+        classes = doc.get("classes") or {}
+        kind, values = classes.get("dtype"), classes.get("values")
+        if not isinstance(values, list):
+            raise ValueError("invalid classes entry in the file")
+        if kind == "str_object":
+            arr = np.asarray([str(v) for v in values], dtype=object)
+        elif isinstance(kind, str) and _safe_dtype(kind) is not None:
+            arr = np.asarray(values, dtype=_safe_dtype(kind))
+        else:
+            raise ValueError(f"invalid class label dtype {kind!r} in the file")
+        est._label_encoder = LabelEncoder()
+        est._label_encoder.classes_ = arr
+        est.classes_ = arr
+        est.n_classes_ = len(arr)
+    return est
