@@ -20,7 +20,7 @@ from gbobjectives.losses import (
     class_balanced_weights,
 )
 from gbobjectives.metrics import MAPE, SMAPE, LogLossHit, LossMetric, Metric, PriorLogLoss
-from gbobjectives.sklearn import BoostedClassifier, BoostedRegressor
+from gbobjectives.sklearn import BoostedClassifier, BoostedRegressor, load_model
 
 __version__ = "0.1.0"
 
@@ -39,6 +39,7 @@ __all__ = [
     "LOSSES",
     "BoostedClassifier",
     "BoostedRegressor",
+    "load_model",
     "Metric",
     "LossMetric",
     "MAPE",

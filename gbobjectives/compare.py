@@ -205,7 +205,7 @@ def encode_target(name: str, values: Any, task: str, *, numeric: bool | None = N
         task = _detect_task(values, numeric)
     if task == "regression":
         if not numeric or values.dtype.kind == "b":
-            raise CompareError(f"target {name!r} is not numeric; regression needs a numeric target (try --task binary)")
+            raise CompareError(f"target {name!r} is not numeric; regression needs a numeric target (try --task auto)")
         y = values.astype(np.float64)
         if not np.all(np.isfinite(y)):
             raise CompareError(f"target {name!r} holds infinite values")
@@ -918,10 +918,6 @@ def _run(args: argparse.Namespace) -> int:
     for engine in engines:
         if engine not in ENGINES:
             raise CompareError(f"unknown engine {engine!r} in --engines; choose from {', '.join(ENGINES)}")
-        try:
-            __import__(engine)
-        except ImportError:
-            raise CompareError(f"{engine} is not installed: pip install 'gbobjectives[{engine}]'") from None
     losses = _split_list(args.losses)
     if args.data is None:
         if args.target is not None:
@@ -941,6 +937,11 @@ def _run(args: argparse.Namespace) -> int:
             for d in datasets:
                 if loss_applies(spec, d.task):
                     make_candidates(d.task, d.y, [spec])
+    for engine in engines:  # after the data checks: bad input is reported without waiting for the engines
+        try:
+            __import__(engine)
+        except ImportError:
+            raise CompareError(f"{engine} is not installed: pip install 'gbobjectives[{engine}]'") from None
     total = sum(n_models(d, losses, engines, args.folds) for d in datasets)
     progress = _Progress(total, enabled=not args.quiet and sys.stderr.isatty())
     results = []

@@ -590,9 +590,6 @@ class BoostedClassifier(ClassifierMixin, _BoostedBase):
 
     _tasks = ("binary", "multiclass")
 
-    def __sklearn_tags__(self) -> Any:
-        return super().__sklearn_tags__()
-
     def fit(
         self,
         X: Any,

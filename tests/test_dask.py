@@ -304,3 +304,17 @@ def test_lightgbm_dask_matches_single_machine(client, loss):
     if loss.task == "binary":
         p = gdask.predict_proba(model, loss, _darr(Xte)).compute()
         np.testing.assert_allclose(p[:, 1], loss.inverse_link(raw_d))
+
+
+def test_lightgbm_dask_multiclass_start_is_folded(client):
+    loss = gbo.MulticlassFocalLoss(gamma=1.0)
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(2000, 3))
+    y = np.argmax(X + rng.normal(size=X.shape), axis=1)
+    # a negligible learning rate: the raw scores are the start, a (n, 3) init_score was accepted
+    model = lgb.DaskLGBMClassifier(n_estimators=1, learning_rate=1e-12, verbose=-1, client=client)
+    gdask.lightgbm_fit(model, loss, _darr(X), _darr(y))
+    raw = gdask.predict_raw(model, _darr(X[:5])).compute()
+    np.testing.assert_allclose(raw, np.tile(loss.init_score(y), (5, 1)), atol=1e-9)
+    p = gdask.predict_proba(model, loss, _darr(X[:5])).compute()
+    np.testing.assert_allclose(p.sum(axis=1), 1.0)

@@ -58,7 +58,7 @@ def regression_data(n: int = 240, seed: int = 2) -> tuple[np.ndarray, np.ndarray
 @pytest.mark.parametrize("engine", ENGINES)
 def test_classifier_with_default_arguments(engine):
     X, y = binary_data()
-    clf = BoostedClassifier(engine=engine).fit(X, y)  # engine only; everything else default
+    clf = BoostedClassifier(engine=engine, n_jobs=1).fit(X, y)  # otherwise defaults
     assert clf.loss is None and clf.loss_ == gbo.WeightedLogLoss()
     proba = clf.predict_proba(X)
     assert proba.shape == (len(y), 2)
