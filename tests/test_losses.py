@@ -271,7 +271,9 @@ def loss_with_points(draw):
     # pushes every product into the subnormal range, which says nothing about the loss
     w = np.array(draw(st.lists(st.one_of(st.just(0.0), st.floats(1e-3, 100.0)), min_size=n, max_size=n)))
     if loss.task == "binary":
-        y = np.array(draw(st.lists(st.one_of(st.sampled_from([0.0, 1.0]), st.floats(0, 1)), min_size=n, max_size=n)))
+        # soft labels act as class weights: keep them >= 1e-3 from 0 and 1 (see the weights)
+        label = st.one_of(st.sampled_from([0.0, 1.0]), st.floats(1e-3, 1 - 1e-3))
+        y = np.array(draw(st.lists(label, min_size=n, max_size=n)))
         z = np.array(draw(st.lists(margin, min_size=n, max_size=n)))
     elif loss.task == "multiclass":
         K = loss.n_classes or draw(st.integers(2, 5))

@@ -13,12 +13,14 @@ Nothing here imports an engine, so ``import gbobjectives`` works without either.
 
 from __future__ import annotations
 
+import sys
 import weakref
 from typing import Any
 
 import numpy as np
 
 from gbobjectives._validation import check_sample_weight
+from gbobjectives.losses._fast import Workspace
 
 __all__ = ["as_metric", "labels_and_weights", "check_raw_scores", "gradient_hessian", "evaluate"]
 
@@ -94,6 +96,14 @@ def labels_and_weights(
     metric evaluated on the same Dataset never share an entry, while a loss and its own metric do.
     Raises ``ValueError`` naming the loss and what it expected when the labels do not fit.
     """
+    y, w, _ = _labels_entry(scorer, owner, raw_y, raw_w, z, engine)
+    return y, w
+
+
+def _labels_entry(
+    scorer: Any, owner: Any, raw_y: Any, raw_w: Any, z: np.ndarray, engine: str
+) -> tuple[np.ndarray, np.ndarray | None, dict]:
+    """:func:`labels_and_weights` plus the entry's dict of per-loss label preparations."""
     if raw_y is None or np.size(raw_y) == 0:
         raise ValueError(
             f"{_describe(scorer)} needs labels, but the {engine} data set has none "
@@ -109,7 +119,7 @@ def labels_and_weights(
             y, w = hit[2], hit[3]
             if y.shape[0] != z.shape[0]:
                 raise ValueError(f"the {engine} data set has {y.shape[0]} labels but {z.shape[0]} raw scores")
-            return y, w
+            return y, w, hit[4]
     try:
         y = scorer._check_labels(y_arr, z)
     except (ValueError, TypeError) as exc:
@@ -120,11 +130,12 @@ def labels_and_weights(
         w = check_sample_weight(w_arr, y.shape[0])
     except (ValueError, TypeError) as exc:
         raise ValueError(f"invalid sample weights in the {engine} data set: {exc}") from None
+    prepared: dict = {}
     if entries is not None:
         # the entry must not hold its owner (the label array itself for the scikit-learn APIs),
         # or the weak reference would never die
-        entries[key] = (_detach(y_arr, owner), w_arr, _detach(y, owner), w)
-    return y, w
+        entries[key] = (_detach(y_arr, owner), w_arr, _detach(y, owner), w, prepared)
+    return y, w, prepared
 
 
 def _detach(a: Any, owner: Any) -> Any:
@@ -147,6 +158,25 @@ def check_raw_scores(scorer: Any, raw: Any, engine: str) -> np.ndarray:
         raise ValueError(f"{_describe(scorer)} got unusable raw scores from {engine}: {msg}") from None
 
 
+def _engine_raw_scores(scorer: Any, raw: Any, engine: str) -> np.ndarray:
+    """Validated raw scores in the engine's own precision (float32 or float64), else float64.
+
+    Same checks and messages as :func:`check_raw_scores`, without a float64 copy of float32
+    margins: the shape is checked on the first rows, finiteness on all of them (one pass).
+    """
+    if not (isinstance(raw, np.ndarray) and raw.dtype in _ENGINE_DTYPES and raw.ndim in (1, 2)):
+        return check_raw_scores(scorer, raw, engine)
+    if raw.shape[0] == 0 or not np.isfinite(raw).all():
+        return check_raw_scores(scorer, raw, engine)  # raises with the full message
+    check_raw_scores(scorer, raw[:1], engine)  # shape rules (K, n_classes): raises if wrong
+    if raw.ndim == 2 and getattr(scorer, "task", "") != "multiclass":
+        raw = raw[:, 0]
+    return raw
+
+
+_ENGINE_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
 def gradient_hessian(
     loss: Any, raw: Any, owner: Any, raw_y: Any, raw_w: Any, engine: str
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -154,11 +184,47 @@ def gradient_hessian(
 
     float64 (never float16, which silently corrupts XGBoost training) and 2-D for multiclass:
     LightGBM would accept a flat row-major array and silently train a wrong model.
+
+    The arithmetic runs in the precision the engine hands over (float32 margins from XGBoost,
+    float64 scores from LightGBM) through ``loss._gradient_hessian_fast``, on labels prepared
+    once per data set (``loss._prepare_labels``, cached with the validated labels). Both
+    engines store gradients as float32 internally.
     """
-    z = check_raw_scores(loss, raw, engine)
-    y, w = labels_and_weights(loss, owner, raw_y, raw_w, z, engine)
-    grad, hess = loss._gradient_hessian(y, z, w)
-    return (np.ascontiguousarray(grad, dtype=np.float64), np.ascontiguousarray(hess, dtype=np.float64))
+    z = _engine_raw_scores(loss, raw, engine)
+    y, w, prepared = _labels_entry(loss, owner, raw_y, raw_w, z, engine)
+    pkey = (loss, z.dtype, z.shape[1:])
+    try:
+        prep = prepared.get(pkey)
+    except TypeError:  # an unhashable loss: prepare every time (always correct)
+        prep, pkey = None, None
+    if prep is None:
+        prep = loss._prepare_labels(y, w, z.dtype)
+        if pkey is not None:
+            prepared.clear()  # one preparation per data set: the last loss trained on it
+            prepared[pkey] = prep
+    ws = prep.get("_workspace")
+    if ws is None:
+        ws = prep["_workspace"] = Workspace()
+    if not ws.lock.acquire(blocking=False):  # the same data set in two threads at once
+        ws = Workspace()
+        ws.lock.acquire()
+    try:
+        grad, hess = loss._gradient_hessian_fast(z, prep, ws)
+        return _output(ws, "grad", grad), _output(ws, "hess", hess)
+    finally:
+        ws.lock.release()
+
+
+def _output(ws: Any, name: str, a: np.ndarray) -> np.ndarray:
+    """``a`` as a C-contiguous float64 array, written into the buffer returned last round when
+    nobody holds that one any more (the engines copy gradients at once); a fresh array otherwise,
+    so a caller keeping a previous result never sees it change."""
+    buf = ws._bufs.get(name)
+    # references: the workspace's dict, ``buf`` and getrefcount's argument
+    if buf is None or buf.shape != a.shape or sys.getrefcount(buf) > 3:
+        buf = ws._bufs[name] = np.empty(a.shape, np.float64)
+    np.copyto(buf, a)
+    return buf
 
 
 def evaluate(scorer: Any, raw: Any, owner: Any, raw_y: Any, raw_w: Any, engine: str) -> float:

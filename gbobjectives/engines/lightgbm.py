@@ -117,6 +117,7 @@ def train(
     init_model: Any = None,
     keep_training_booster: bool = False,
     callbacks: Sequence[Callable] | None = None,
+    refit_leaves: bool | None = None,
 ) -> Any:
     """``lightgbm.train`` with ``loss`` as the objective, starting from ``loss.init_score``.
 
@@ -132,6 +133,13 @@ def train(
     ``train_set`` already has an ``init_score`` (or ``init_model`` is given), that is the start
     and nothing is folded - as in LightGBM, ``predict`` then omits it. With a custom objective,
     ``predict`` returns raw scores: apply ``loss.inverse_link``.
+
+    ``refit_leaves`` (default: True when the loss declares a leaf rule ``leaf_value``, as
+    :class:`~gbobjectives.QuantileLoss` and :class:`~gbobjectives.HuberLoss` do) re-sets each
+    new tree's leaves to ``learning_rate * loss.leaf_value(residuals in the leaf)`` like
+    LightGBM's built-in quantile objective (see :mod:`gbobjectives.refit`). It needs the raw
+    features of ``train_set`` and of every valid set (still there before LightGBM constructs
+    them, or with ``free_raw_data=False``); metrics see the refit scores.
 
     Example
     -------
@@ -164,6 +172,30 @@ def train(
         params["metric"] = "None"  # nothing else is meaningful on raw scores of a custom objective
     user_feval = [] if feval is None else ([feval] if callable(feval) else list(feval))
     fevals = [loss.lightgbm_metric, *user_feval]
+    if refit_leaves is None:
+        from gbobjectives.refit import supports_refit
+
+        refit_leaves = supports_refit(loss)
+    if refit_leaves:
+        from gbobjectives.refit import LightGBMLeafRefit
+
+        def raw(ds: Any) -> Any:
+            # LightGBM computes leaf indices only from raw features; it frees them on construction
+            if ds.data is None or isinstance(ds.data, (str, os.PathLike)):
+                raise ValueError(
+                    "refit_leaves needs the raw features of every Dataset (build it from an array or "
+                    "DataFrame, with free_raw_data=False if already constructed), or refit_leaves=False"
+                )
+            return ds.data
+
+        refit = LightGBMLeafRefit(
+            loss, params, train_set, raw(train_set), y_raw, w_raw,
+            valid=[(ds, raw(ds)) for ds in (valid_sets or ()) if ds is not train_set],
+        )
+        # the engine's cached scores ignore the refit: objective and metrics get corrected ones
+        params["objective"] = refit.objective
+        fevals = [refit.wrap_metric(f) for f in fevals]
+        callbacks = [*refit.callbacks(), *(callbacks or ())]
 
     has_user_start = init_model is not None or (
         train_set.init_score is not None

@@ -67,6 +67,7 @@ def train(
     verbose_eval: bool | int | None = True,
     xgb_model: Any = None,
     callbacks: Sequence[Any] | None = None,
+    refit_leaves: bool | None = None,
 ) -> Any:
     """``xgboost.train`` with ``loss`` as the objective, starting from ``loss.init_score``.
 
@@ -82,6 +83,12 @@ def train(
     (``base_score`` 0). ``maximize`` defaults to the metric's direction when the metric is a
     gbobjectives one. With ``num_class`` the booster's ``predict()`` returns class ids: use
     ``output_margin=True`` and ``loss.inverse_link``.
+
+    ``refit_leaves`` (default: True when the loss declares a leaf rule ``leaf_value``, as
+    :class:`~gbobjectives.QuantileLoss` and :class:`~gbobjectives.HuberLoss` do) re-sets each
+    new tree's leaves to ``eta * loss.leaf_value(residuals in the leaf)`` like XGBoost's
+    built-in quantile objective (see :mod:`gbobjectives.refit`); metrics on ``evals`` see the
+    refit scores, a built-in ``eval_metric`` in ``params`` would not.
 
     Example
     -------
@@ -128,12 +135,27 @@ def train(
         if higher is None and owner is not None and hasattr(owner, "gradient_hessian"):
             higher = False  # a loss's metric: lower is better
         maximize = higher
+    obj = loss.xgboost_objective
+    if refit_leaves is None:
+        from gbobjectives.refit import supports_refit
+
+        refit_leaves = supports_refit(loss)
+    if refit_leaves:
+        from gbobjectives.refit import XGBoostLeafRefit
+
+        # the engine's cached scores ignore the refit: objective and metric get corrected ones
+        refit = XGBoostLeafRefit(loss, params, dtrain)
+        for d, _name in evals or ():
+            refit.add_eval(d, d.num_row())
+        obj = refit.objective
+        custom_metric = refit.wrap_metric(custom_metric)
+        callbacks = [refit.callback(), *(callbacks or ())]  # first: leaves are written before slicing
     return xgb.train(
         params,
         dtrain,
         num_boost_round,
         evals=list(evals or ()),
-        obj=loss.xgboost_objective,
+        obj=obj,
         maximize=maximize,
         early_stopping_rounds=early_stopping_rounds,
         evals_result=evals_result,

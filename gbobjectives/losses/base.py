@@ -204,6 +204,22 @@ class Loss:
     def _init_score(self, y: np.ndarray, w: np.ndarray) -> float | np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
+    # ------------------------------------------------------------------ engine fast path
+    # The engine adapters (engines/_common.py) call these instead of ``_gradient_hessian``:
+    # ``_prepare_labels`` once per data set (its result is cached with the validated labels),
+    # ``_gradient_hessian_fast`` every round on the engine's raw scores in the engine's own
+    # precision (float32 from XGBoost, float64 from LightGBM). A loss without a fast kernel
+    # falls back to the public float64 mathematics, so the default is always correct.
+    def _prepare_labels(self, y: np.ndarray, w: np.ndarray | None, dtype: np.dtype) -> dict:
+        """Per-data-set precomputation for :meth:`_gradient_hessian_fast` (labels already valid)."""
+        return {"y": y, "w": w}
+
+    def _gradient_hessian_fast(self, z: np.ndarray, prep: dict, ws: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Weighted gradient and Hessian for the engines; equals ``_gradient_hessian`` up to
+        float32 rounding when ``z`` is float32. The results may live in the scratch
+        :class:`~gbobjectives.losses._fast.Workspace` ``ws`` (see ``losses/_fast.py``)."""
+        return self._gradient_hessian(prep["y"], np.asarray(z, dtype=np.float64), prep["w"])
+
     # ------------------------------------------------------------------ derivative-audit hints
     #: typical length scale of the raw score; the finite-difference step is eps**(1/5) times it
     def _length_scale(self) -> float:

@@ -9,6 +9,7 @@ from scipy.optimize import brentq
 
 from gbobjectives._numerics import expit, softplus
 from gbobjectives._validation import check_scalar_param
+from gbobjectives.losses._fast import focal_d1_d2_upper, logloss_t
 from gbobjectives.losses._focal_math import FOCAL_HESSIANS, dphi_d2phi, phi
 from gbobjectives.losses.base import BinaryLoss
 
@@ -31,6 +32,31 @@ def _logloss_gradient_hessian(
         grad *= w
         hess *= w
     return grad, hess
+
+
+def _prepare_binary(y: np.ndarray, w: np.ndarray | None, dtype: np.dtype, a_pos: float, a_neg: float) -> dict:
+    """Hard 0/1 labels: the sign t = 2y - 1 and the combined weight a_t * w, in ``dtype``."""
+    prep: dict = {"y": y, "w": w}
+    pos = y == 1
+    if not bool(np.all(pos | (y == 0))):
+        return prep  # soft labels: the float64 formulas
+    t = np.where(pos, 1.0, -1.0)
+    aw = np.where(pos, a_pos, a_neg)
+    if w is not None:
+        aw = aw * w
+    prep["t"] = t.astype(dtype)
+    prep["aw"] = aw.astype(dtype)
+    prep["neg_taw"] = (-t * aw).astype(dtype)
+    return prep
+
+
+def _logloss_fast(z: np.ndarray, prep: dict, ws: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Hard labels, u = t z: grad = -t a_t w sigma(-u), hess = a_t w sigma(u) sigma(-u)."""
+    u = np.multiply(z, prep["t"], out=ws.like("u", z))
+    q, pq = logloss_t(u, ws)
+    np.multiply(q, prep["neg_taw"], out=q)
+    np.multiply(pq, prep["aw"], out=pq)
+    return q, pq
 
 
 def _solve_binary_intercept(dF: Any, c0: float) -> float:
@@ -99,6 +125,14 @@ class WeightedLogLoss(BinaryLoss):
 
     def _gradient_hessian(self, y, z, w):
         return _logloss_gradient_hessian(y, z, self._w_pos, self._w_neg, w)
+
+    def _prepare_labels(self, y, w, dtype):
+        return _prepare_binary(y, w, dtype, self._w_pos, self._w_neg)
+
+    def _gradient_hessian_fast(self, z, prep, ws):
+        if "t" not in prep:
+            return super()._gradient_hessian_fast(z, prep, ws)
+        return _logloss_fast(z, prep, ws)
 
     def _init_score(self, y: np.ndarray, w: np.ndarray) -> float:
         A, B = _class_sums(y, w, self._w_pos, self._w_neg)
@@ -187,6 +221,23 @@ class FocalLoss(BinaryLoss):
             grad *= w
             hess *= w
         return grad, hess
+
+    def _prepare_labels(self, y, w, dtype):
+        return _prepare_binary(y, w, dtype, self._a_pos, self._a_neg)
+
+    def _gradient_hessian_fast(self, z, prep, ws):
+        g = self._gamma
+        if "t" in prep:
+            if g == 0:  # logloss, whatever the Hessian mode (all four coincide)
+                return _logloss_fast(z, prep, ws)
+            if self.hessian == "upper" or (self.hessian == "gauss_newton" and g >= 1):
+                u = np.multiply(z, prep["t"], out=ws.like("u", z))
+                d1, d2 = focal_d1_d2_upper(u, g, self.hessian, ws)  # d1 = -phi'(u)
+                np.multiply(d1, prep["neg_taw"], out=d1)
+                np.multiply(d2, prep["aw"], out=d2)
+                return d1, d2
+        # soft labels, and Hessians with cancelling terms: the float64 formulas
+        return super()._gradient_hessian_fast(z, prep, ws)
 
     def _init_score(self, y: np.ndarray, w: np.ndarray) -> float:
         A, B = _class_sums(y, w, self._a_pos, self._a_neg)

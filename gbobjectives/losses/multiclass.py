@@ -9,6 +9,7 @@ from scipy.optimize import brentq
 
 from gbobjectives._numerics import expit, log_sigmoid, softplus
 from gbobjectives._validation import check_scalar_param
+from gbobjectives.losses._fast import focal_d1_d2_upper, logloss_t
 from gbobjectives.losses._focal_math import FOCAL_HESSIANS, dphi_d2phi, phi
 from gbobjectives.losses.base import MulticlassLoss
 
@@ -123,6 +124,78 @@ class MulticlassFocalLoss(MulticlassLoss):
         grad[rows, y] = scale * d1
         hess[rows, y] = scale * d2
         return grad, hess
+
+    # ------------------------------------------------------------------ engine fast path
+    def _prepare_labels(self, y, w, dtype):
+        n = y.shape[0]
+        prep: dict = {"y": y, "w": w}
+        scale = self._class_weight(y)
+        if w is not None:
+            scale = scale * w
+        prep["scale"] = None if np.ndim(scale) == 0 else np.asarray(scale, dtype=dtype)
+        prep["rows"] = np.arange(n)
+        return prep
+
+    def _gradient_hessian_fast(self, z, prep, ws):
+        g = self._gamma
+        if not (
+            self.hessian == "upper"
+            or (g == 0 and self.hessian != "clipped")  # softmax cross-entropy (clipped floors it)
+            or (self.hessian == "gauss_newton" and g >= 1)
+        ):
+            return super()._gradient_hessian_fast(z, prep, ws)  # cancelling terms: float64
+        # work class-major, (K, n): per-row vectors then broadcast along contiguous rows
+        zt = ws.get("mc_"+"zt", z.shape[::-1], z.dtype)
+        np.copyto(zt, z.T)
+        if prep.get("onehot") is None or prep["onehot"].shape != zt.shape or prep["onehot"].dtype != z.dtype:
+            onehot = np.zeros(zt.shape, z.dtype)
+            onehot[prep["y"], prep["rows"]] = 1.0
+            ninf = np.zeros(zt.shape, z.dtype)
+            ninf[prep["y"], prep["rows"]] = -np.inf
+            prep.update(onehot=onehot, ninf=ninf)
+        onehot = prep["onehot"]
+        z_c = np.multiply(zt, onehot, out=ws.like("mc_"+"tmp", zt)).sum(axis=0)  # exact: adds zeros
+        zm = np.add(zt, prep["ninf"], out=ws.like("mc_"+"e", zt))  # -inf at the true class
+        m = zm.max(axis=0)
+        e = np.subtract(zm, m, out=zm)
+        np.exp(e, out=e)  # 0 at the true class, exactly 1 at the largest wrong class
+        eq = np.equal(e, 1.0, out=ws.like("mc_"+"tmp", zt))
+        n_ones = eq.sum(axis=0)
+        # s1 = sum of the wrong classes except one largest, without cancellation (e - eq is exact)
+        s1 = np.subtract(e, eq, out=ws.like("mc_"+"omr", zt)).sum(axis=0)
+        n_ones -= 1.0  # (exact, then added: ties count as the other classes)
+        s1 += n_ones
+        s = s1 + 1.0
+        a = np.subtract(z_c, m, out=z_c)  # a = z_c - logsumexp_{k != c} z_k; p_c = sigmoid(a)
+        a -= np.log(s)
+        if g == 0:
+            d1, d2 = logloss_t(a, ws)  # -phi' = q, phi'' = p q
+        else:
+            d1, d2 = focal_d1_d2_upper(a, g, self.hessian, ws)  # d1 = -phi'(a) >= 0
+        scale = prep["scale"]
+        if scale is not None:
+            d1 *= scale
+            d2 *= scale
+        # 1 - rho_j = (s - e_j)/s, and s1/s at the largest wrong class(es): s - 1 + (s1 - (s - 1))
+        omr = np.subtract(s, e, out=ws.like("mc_"+"omr", zt))
+        corr = s - 1.0
+        np.subtract(s1, corr, out=corr)
+        eq *= corr
+        omr += eq
+        inv_s = np.divide(1.0, s, out=s)
+        rho = np.multiply(e, inv_s, out=e)
+        omr *= inv_s
+        # grad = sd1 (onehot - rho) with sd1 = scale phi'(a) = -d1
+        grad = np.subtract(rho, onehot, out=ws.like("mc_"+"gradt", zt))
+        grad *= d1
+        # hess = sd2 (rho^2 + onehot) - sd1 rho (1 - rho)
+        omr *= rho
+        omr *= d1
+        hess = np.multiply(rho, rho, out=ws.like("mc_"+"hesst", zt))
+        hess += onehot
+        hess *= d2
+        hess += omr
+        return grad.T, hess.T
 
     # ------------------------------------------------------------------ init score
     def _init_score(self, y: np.ndarray, w: np.ndarray) -> np.ndarray:

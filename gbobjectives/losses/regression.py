@@ -106,6 +106,11 @@ class HuberLoss(RegressionLoss):
             hess = np.ones_like(r)
         return _weighted(grad, hess, w)
 
+    def leaf_value(self, residuals: np.ndarray, weights: np.ndarray) -> float:
+        """Leaf-refit rule (:mod:`gbobjectives.refit`): the exact Huber M-estimate of a leaf's
+        residuals ``y - score``, i.e. the best constant, instead of one Newton step."""
+        return self._init_score(np.asarray(residuals, dtype=np.float64), np.asarray(weights, dtype=np.float64))
+
     def _init_score(self, y, w):
         d = self._delta
 
@@ -273,3 +278,9 @@ class QuantileLoss(RegressionLoss):
 
     def _init_score(self, y, w):
         return weighted_quantile(y, w, self._tau)
+
+    def leaf_value(self, residuals: np.ndarray, weights: np.ndarray) -> float:
+        """Leaf-refit rule (:mod:`gbobjectives.refit`): the exact weighted tau-quantile of a
+        leaf's residuals ``y - score``, as the engines' built-in quantile objectives do."""
+        r, w = np.asarray(residuals, dtype=np.float64), np.asarray(weights, dtype=np.float64)
+        return weighted_quantile(r, w, self._tau)

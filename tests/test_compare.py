@@ -1,0 +1,178 @@
+"""``gbobjectives compare``: the command line end to end (subprocesses) and the Python API.
+
+Every CLI test runs ``python -m gbobjectives.cli compare`` with a handful of rounds so the
+suite stays fast; the error cases check the contract users rely on: exit status 2, exactly
+one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("xgboost")
+pytest.importorskip("lightgbm")
+pd = pytest.importorskip("pandas")
+
+from gbobjectives.compare import (  # noqa: E402 - after the skips
+    CompareError,
+    compare,
+    encode_target,
+    format_table,
+    make_candidates,
+)
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "gbobjectives.cli", "compare", *args],
+        cwd=cwd, capture_output=True, text=True, timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def csv_dir(tmp_path_factory) -> Path:
+    """Small CSVs: a mixed-type table with binary, multiclass and regression targets, and broken files."""
+    d = tmp_path_factory.mktemp("csv")
+    rng = np.random.default_rng(0)
+    n = 240
+    df = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n),
+                       "colour": rng.choice(["red", "green", "blue"], n)})
+    df["churn"] = np.where(df.a + rng.normal(size=n) > 0.8, "yes", "no")
+    df["price"] = 3 * df.a + rng.normal(size=n)
+    df["grade"] = rng.integers(0, 3, n)
+    df.to_csv(d / "table.csv", index=False)
+    df.assign(user=[f"u{i}" for i in range(n)]).to_csv(d / "with_id.csv", index=False)
+    (d / "empty.csv").write_text("")
+    (d / "broken.csv").write_bytes(b'a,b\n"unterminated,1\n2,3,4\n')
+    return d
+
+
+# ---------------------------------------------------------------------------- CLI, success
+def test_default_data_writes_table_csv_json_png(tmp_path):
+    out = tmp_path / "out"
+    proc = run_cli("--rounds", "3", "--output", str(out), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    text = proc.stdout
+    for name in ("breast_cancer", "imbalanced", "digits", "diabetes"):
+        assert f"== {name}:" in text
+    for column in ("logloss", "prior", "hit", "ROC AUC", "PR AUC", "accuracy", "RMSE", "MAE", "Huber", "pinball",
+                   "train s"):
+        assert column in text
+    for row in ("builtin", "focal", "logloss", "balanced", "huber(delta=", "logcosh", "builtin quantile(0.9)",
+                "quantile(0.9)"):
+        assert row in text
+    assert "xgboost" in text and "lightgbm" in text
+    rows = list(csv.DictReader(open(out / "compare.csv")))
+    assert {r["engine"] for r in rows} == {"xgboost", "lightgbm"}
+    assert {r["dataset"] for r in rows} == {"breast_cancer", "imbalanced", "digits", "diabetes"}
+    doc = json.loads((out / "compare.json").read_text())
+    assert [d["name"] for d in doc["datasets"]] == ["breast_cancer", "imbalanced", "digits", "diabetes"]
+    first = doc["datasets"][0]["results"][0]
+    assert first["loss"] == "builtin" and 0 < first["hit"] <= 1 and first["logloss"] < first["prior_logloss"]
+    assert (out / "compare.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_csv_binary_with_folds_and_loss_parameters(tmp_path, csv_dir):
+    out = tmp_path / "o"
+    proc = run_cli("--data", str(csv_dir / "table.csv"), "--target", "churn", "--losses", "focal:gamma=1,logloss",
+                   "--folds", "2", "--rounds", "3", "--output", str(out), "--quiet", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "binary" in proc.stdout and "2-fold CV" in proc.stdout and "positive (yes)" in proc.stdout
+    assert "focal(gamma=1)" in proc.stdout and "one-hot encoded 'colour'" in proc.stdout
+    doc = json.loads((out / "compare.json").read_text())
+    rows = doc["datasets"][0]["results"]
+    assert {r["loss"] for r in rows} == {"builtin", "focal(gamma=1)", "logloss"}
+    assert all(len(r["folds"]) == 2 for r in rows)
+    assert (out / "compare.csv").exists() and (out / "compare.png").exists()
+
+
+def test_csv_regression_one_engine(tmp_path, csv_dir):
+    proc = run_cli("--data", str(csv_dir / "table.csv"), "--target", "price", "--engines", "lightgbm",
+                   "--losses", "quantile:quantile=0.8,huber", "--rounds", "3", "--output", str(tmp_path / "o"),
+                   cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "regression" in proc.stdout
+    assert "builtin quantile(0.8)" in proc.stdout and "quantile(0.8)" in proc.stdout
+    assert "xgboost" not in proc.stdout
+
+
+def test_csv_auto_multiclass(tmp_path, csv_dir):
+    proc = run_cli("--data", str(csv_dir / "table.csv"), "--target", "grade", "--rounds", "2",
+                   "--output", str(tmp_path / "o"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "multiclass" in proc.stdout and "3 classes" in proc.stdout and "mfocal" in proc.stdout
+
+
+# ---------------------------------------------------------------------------- CLI, errors
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--data", "missing.csv", "--target", "y"], "no such file"),
+        (["--data", "{d}/empty.csv", "--target", "y"], "empty"),
+        (["--data", "{d}/broken.csv", "--target", "a"], "not a readable CSV"),
+        (["--data", "{d}/with_id.csv", "--target", "churn"], "column 'user' is not numeric"),
+        (["--data", "{d}/table.csv", "--target", "nope"], "columns are: a, b, colour, churn, price, grade"),
+        (["--data", "{d}/table.csv", "--target", "price", "--task", "binary"], "needs exactly 2"),
+        (["--data", "{d}/table.csv", "--target", "colour", "--task", "regression"], "not numeric"),
+        (["--data", "{d}/table.csv"], "--target"),
+        (["--data", "{d}/table.csv", "--target", "churn", "--losses", "huber"], "does not apply"),
+        (["--data", "{d}/table.csv", "--target", "churn", "--losses", "nope"], "unknown loss"),
+        (["--data", "{d}/table.csv", "--target", "churn", "--engines", "catboost"], "unknown engine"),
+        (["--rounds", "0"], "--rounds"),
+    ],
+    ids=["missing-file", "empty", "broken", "wide-text-column", "missing-target", "regression-as-binary",
+         "text-as-regression", "no-target", "wrong-task-loss", "unknown-loss", "unknown-engine", "zero-rounds"],
+)
+def test_bad_input_exits_2_with_one_line(tmp_path, csv_dir, args, message):
+    args = [a.replace("{d}", str(csv_dir)) for a in args]
+    proc = run_cli(*args, "--output", str(tmp_path / "o"), cwd=tmp_path)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("gbobjectives compare: error: ") and message in lines[0]
+
+
+# ---------------------------------------------------------------------------- Python API
+def test_custom_logloss_reproduces_builtin_objective():
+    """With a correct gradient, Hessian and start, our logloss trains the built-in model."""
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    result = compare(X, y, losses=["logloss"], rounds=20)
+    by = {(r["loss"], r["engine"]): r for r in result.rows}
+    for engine in ("xgboost", "lightgbm"):
+        assert by["logloss", engine]["logloss"] == pytest.approx(by["builtin", engine]["logloss"], rel=1e-3)
+        assert by["logloss", engine]["roc_auc"] == pytest.approx(by["builtin", engine]["roc_auc"], abs=2e-3)
+    assert "builtin" in format_table(result)
+
+
+def test_candidates_pair_regression_losses_with_builtins():
+    y = np.random.default_rng(0).normal(10, 2, 200)
+    labels = [c.label for c in make_candidates("regression", y, ["huber:delta=2", "quantile"])]
+    assert labels == ["builtin", "builtin huber(delta=2)", "huber(delta=2)", "builtin quantile(0.5)",
+                      "quantile(0.5)", "builtin quantile(0.9)", "quantile(0.9)"]
+    assert [c.label for c in make_candidates("binary", (y > 10).astype(float), ["huber", "focal"])] == [
+        "builtin", "focal"]
+
+
+@pytest.mark.parametrize(
+    ("values", "task", "expected"),
+    [([0, 1, 1, 0], "auto", "binary"), (["a", "b", "c", "a"], "auto", "multiclass"),
+     ([0, 1, 2, 3, 4, 2], "auto", "multiclass"), ([0.5, 1.2, 3.3, 0.1], "auto", "regression")],
+)
+def test_task_detection(values, task, expected):
+    assert encode_target("t", np.array(values), task)[1] == expected
+
+
+def test_target_that_does_not_fit_the_task():
+    with pytest.raises(CompareError, match="needs exactly 2"):
+        encode_target("t", np.arange(20.0), "binary")

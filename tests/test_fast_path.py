@@ -1,0 +1,114 @@
+"""The engine fast path (``Loss._gradient_hessian_fast`` through the adapters) against the
+public float64 ``gradient_hessian`` for every loss in ``example_losses()``.
+
+Tolerances:
+* float64 engine input (LightGBM): the fast kernels are re-arranged float64 formulas without
+  cancellation, so agreement is a few float64 roundings, except that a rounding of a margin
+  difference (multiclass: z_c - m - log s) is amplified by exp(.) up to |z| times:
+  rtol = 16 * 2**-53 * (1 + max|z| of the row).
+* float32 engine input (XGBoost): the reference is evaluated at the SAME float32 margins cast
+  to float64, so only float32 arithmetic differs. Each result is a product/sum of <= ~15
+  same-signed float32 roundings (rtol 2**-24 each) plus, for multiclass, the float32 rounding
+  of margin differences z_j - m, which perturbs exp(.) by up to |z| * 2**-24 relative. Hence
+  rtol = 32 * 2**-24 * (1 + max|z| of the row), and atol 1e-37 for results below float32's
+  normal range (1.2e-38), which both engines store as float32 anyway.
+No wall-clock time is asserted.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from gbobjectives.engines import _common
+from gbobjectives.losses import example_losses
+
+EPS32 = 2.0**-24
+EPS64 = 2.0**-53
+
+
+class _Owner:  # weak-referenceable stand-in for a DMatrix / Dataset
+    pass
+
+
+def _data(loss, n, scale, rng, soft=False, weighted=False):
+    if loss.task == "multiclass":
+        K = loss.n_classes or 3
+        y = rng.integers(0, K, n).astype(np.float64)
+        z = rng.normal(size=(n, K)) * scale
+    elif loss.task == "binary":
+        y = rng.random(n) if soft else (rng.random(n) < 0.3).astype(np.float64)
+        z = rng.normal(size=n) * scale
+    else:
+        y = rng.normal(size=n) * scale
+        z = y + rng.normal(size=n) * scale
+    w = rng.random(n) * 3 if weighted else None
+    return y, z, w
+
+
+def _cases():
+    for loss in example_losses():
+        for scale in (1.0, 30.0, 700.0, 1e4):
+            for soft in ((False, True) if loss.task == "binary" else (False,)):
+                yield pytest.param(loss, scale, soft, id=f"{loss!r}-{scale:g}-{'soft' if soft else 'hard'}")
+
+
+def _compare(loss, y, z, w, dtype):
+    zin = z.astype(dtype)
+    y = y.astype(np.float32).astype(np.float64)  # engines store labels as float32
+    ref_g, ref_h = loss.gradient_hessian(y, zin.astype(np.float64), w)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning at any margin
+        g, h = _common.gradient_hessian(loss, zin, _Owner(), y.astype(np.float32), w, "test")
+        owner = _Owner()  # and the cached second round on one data set
+        _common.gradient_hessian(loss, zin, owner, y, w, "test")
+        g2, h2 = _common.gradient_hessian(loss, zin, owner, y, w, "test")
+    assert g.dtype == h.dtype == np.float64 and g.shape == h.shape == ref_g.shape
+    assert g.flags.c_contiguous and h.flags.c_contiguous
+    for fast, ref in ((g, ref_g), (h, ref_h), (g2, ref_g), (h2, ref_h)):
+        assert np.all(np.isfinite(fast))
+        zmax = np.abs(zin).max(axis=1)[:, None] if zin.ndim == 2 else np.abs(zin)
+        if dtype == np.float64:
+            rtol, atol = 16 * EPS64 * (1 + zmax), 1e-300
+        else:
+            rtol, atol = 32 * EPS32 * (1 + zmax), 1e-37
+        err = np.abs(fast - ref)
+        bad = err > rtol * np.abs(ref) + atol
+        assert not bad.any(), (loss, dtype, fast[bad][:5], ref[bad][:5])
+
+
+@pytest.mark.parametrize("loss,scale,soft", list(_cases()))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fast_path_matches_public(loss, scale, soft, dtype):
+    rng = np.random.default_rng(0)
+    y, z, w = _data(loss, 400, scale, rng, soft=soft)
+    _compare(loss, y, z, None, dtype)
+    _compare(loss, y, z, rng.random(len(y)) * 3, dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fast_path_extreme_margins(dtype):
+    zs = np.array([-1e4, -700.0, -104.0, -89.0, -37.0, -1.0, 0.0, 1.0, 37.0, 89.0, 104.0, 700.0, 1e4])
+    for loss in example_losses():
+        if loss.task == "multiclass":
+            K = loss.n_classes or 3
+            z = np.stack([np.roll(np.resize(zs, K), i) for i in range(len(zs))])
+            y = np.arange(len(zs)) % K
+        elif loss.task == "binary":
+            z, y = np.concatenate([zs, zs]), np.repeat([0.0, 1.0], len(zs))
+        else:
+            z, y = np.concatenate([zs, zs]), np.concatenate([np.zeros(len(zs)), zs[::-1]])
+        _compare(loss, y.astype(np.float64), z, None, dtype)
+
+
+def test_returned_buffers_are_not_overwritten_while_held():
+    from gbobjectives import FocalLoss
+
+    loss, owner = FocalLoss(), _Owner()
+    y = np.array([0.0, 1.0, 1.0, 0.0])
+    g1, h1 = _common.gradient_hessian(loss, np.zeros(4, np.float32), owner, y, None, "test")
+    keep = g1.copy()
+    _common.gradient_hessian(loss, np.full(4, 3.0, np.float32), owner, y, None, "test")
+    np.testing.assert_array_equal(g1, keep)
