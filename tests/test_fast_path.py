@@ -55,6 +55,12 @@ def _cases():
                 yield pytest.param(loss, scale, soft, id=f"{loss!r}-{scale:g}-{'soft' if soft else 'hard'}")
 
 
+@pytest.fixture(autouse=True)
+def _float32_kernels(monkeypatch):
+    # exercise the float32 kernels too (the adapters upcast XGBoost's margins by default)
+    monkeypatch.setattr(_common, "FLOAT32_KERNELS", True)
+
+
 def _compare(loss, y, z, w, dtype):
     zin = z.astype(dtype)
     y = y.astype(np.float32).astype(np.float64)  # engines store labels as float32

@@ -176,6 +176,12 @@ def _engine_raw_scores(scorer: Any, raw: Any, engine: str) -> np.ndarray:
 
 _ENGINE_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
+#: Run the kernels in float32 on XGBoost's float32 margins. Off: the float32 results differ from
+#: the public float64 ones by up to ~6 float32 ulps (tests/test_fast_path.py bounds it), more than
+#: the 1e-7 the engine tests (tests/test_engines_xgboost.py) hold the adapters to; the upcast
+#: costs one 1M-element pass (~0.2 ms).
+FLOAT32_KERNELS = False
+
 
 def gradient_hessian(
     loss: Any, raw: Any, owner: Any, raw_y: Any, raw_w: Any, engine: str
@@ -191,6 +197,8 @@ def gradient_hessian(
     engines store gradients as float32 internally.
     """
     z = _engine_raw_scores(loss, raw, engine)
+    if z.dtype != np.float64 and not FLOAT32_KERNELS:
+        z = z.astype(np.float64)
     y, w, prepared = _labels_entry(loss, owner, raw_y, raw_w, z, engine)
     pkey = (loss, z.dtype, z.shape[1:])
     try:

@@ -145,7 +145,7 @@ class MulticlassFocalLoss(MulticlassLoss):
         ):
             return super()._gradient_hessian_fast(z, prep, ws)  # cancelling terms: float64
         # work class-major, (K, n): per-row vectors then broadcast along contiguous rows
-        zt = ws.get("mc_"+"zt", z.shape[::-1], z.dtype)
+        zt = ws.get("mc_zt", z.shape[::-1], z.dtype)
         np.copyto(zt, z.T)
         if prep.get("onehot") is None or prep["onehot"].shape != zt.shape or prep["onehot"].dtype != z.dtype:
             onehot = np.zeros(zt.shape, z.dtype)
@@ -154,15 +154,15 @@ class MulticlassFocalLoss(MulticlassLoss):
             ninf[prep["y"], prep["rows"]] = -np.inf
             prep.update(onehot=onehot, ninf=ninf)
         onehot = prep["onehot"]
-        z_c = np.multiply(zt, onehot, out=ws.like("mc_"+"tmp", zt)).sum(axis=0)  # exact: adds zeros
-        zm = np.add(zt, prep["ninf"], out=ws.like("mc_"+"e", zt))  # -inf at the true class
+        z_c = np.multiply(zt, onehot, out=ws.like("mc_tmp", zt)).sum(axis=0)  # exact: adds zeros
+        zm = np.add(zt, prep["ninf"], out=ws.like("mc_e", zt))  # -inf at the true class
         m = zm.max(axis=0)
         e = np.subtract(zm, m, out=zm)
         np.exp(e, out=e)  # 0 at the true class, exactly 1 at the largest wrong class
-        eq = np.equal(e, 1.0, out=ws.like("mc_"+"tmp", zt))
+        eq = np.equal(e, 1.0, out=ws.like("mc_tmp", zt))
         n_ones = eq.sum(axis=0)
         # s1 = sum of the wrong classes except one largest, without cancellation (e - eq is exact)
-        s1 = np.subtract(e, eq, out=ws.like("mc_"+"omr", zt)).sum(axis=0)
+        s1 = np.subtract(e, eq, out=ws.like("mc_omr", zt)).sum(axis=0)
         n_ones -= 1.0  # (exact, then added: ties count as the other classes)
         s1 += n_ones
         s = s1 + 1.0
@@ -177,7 +177,7 @@ class MulticlassFocalLoss(MulticlassLoss):
             d1 *= scale
             d2 *= scale
         # 1 - rho_j = (s - e_j)/s, and s1/s at the largest wrong class(es): s - 1 + (s1 - (s - 1))
-        omr = np.subtract(s, e, out=ws.like("mc_"+"omr", zt))
+        omr = np.subtract(s, e, out=ws.like("mc_omr", zt))
         corr = s - 1.0
         np.subtract(s1, corr, out=corr)
         eq *= corr
@@ -186,12 +186,12 @@ class MulticlassFocalLoss(MulticlassLoss):
         rho = np.multiply(e, inv_s, out=e)
         omr *= inv_s
         # grad = sd1 (onehot - rho) with sd1 = scale phi'(a) = -d1
-        grad = np.subtract(rho, onehot, out=ws.like("mc_"+"gradt", zt))
+        grad = np.subtract(rho, onehot, out=ws.like("mc_gradt", zt))
         grad *= d1
         # hess = sd2 (rho^2 + onehot) - sd1 rho (1 - rho)
         omr *= rho
         omr *= d1
-        hess = np.multiply(rho, rho, out=ws.like("mc_"+"hesst", zt))
+        hess = np.multiply(rho, rho, out=ws.like("mc_hesst", zt))
         hess += onehot
         hess *= d2
         hess += omr
