@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
+# Both engines loaded in one process with busy-waiting OpenMP pools slowed the suite ~10x on
+# 2 cores (measured); passive waiting must be set before either engine is imported.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 import numpy as np
 import pytest
 

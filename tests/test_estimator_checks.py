@@ -20,11 +20,21 @@ _FLOAT32_WEIGHTS = (
     "check's rtol=1e-7/atol=1e-9; tests/test_sklearn_estimators.py checks the equivalence at 1e-5"
 )
 
+_FLOAT32_REFIT = (
+    "the default HuberLoss refits each leaf to its weighted Huber M-estimate after the tree is grown; "
+    "XGBoost stores leaf values in float32, and the weighted solve and the repeated-rows solve differ "
+    "in the last float32 bit (measured 0.54195923 vs 0.54195917, 1 ulp), above the check's rtol=1e-7"
+)
+
 #: (estimator class name, engine) -> {check name: reason}
 EXPECTED_FAILED: dict[tuple[str, str], dict[str, str]] = {
     ("BoostedClassifier", "xgboost"): {
         "check_sample_weight_equivalence_on_dense_data": _FLOAT32_WEIGHTS,
         "check_sample_weight_equivalence_on_sparse_data": _FLOAT32_WEIGHTS,
+    },
+    ("BoostedRegressor", "xgboost"): {
+        "check_sample_weight_equivalence_on_dense_data": _FLOAT32_REFIT,
+        "check_sample_weight_equivalence_on_sparse_data": _FLOAT32_REFIT,
     },
 }
 
