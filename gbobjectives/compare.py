@@ -54,6 +54,7 @@ from gbobjectives.losses import (
     class_balanced_weights,
 )
 from gbobjectives.losses import HuberLoss as _HuberLoss
+from gbobjectives.losses.base import format_param
 from gbobjectives.metrics import LogLossHit, PriorLogLoss
 
 if TYPE_CHECKING:  # annotations only: matplotlib is optional
@@ -341,11 +342,7 @@ def _label(loss: Loss) -> str:
             continue
         if value is None:
             continue
-        if np.ndim(value) > 0:
-            value = "[" + ",".join(f"{float(v):.3g}" for v in np.ravel(value)) + "]"
-        elif isinstance(value, (int, float, np.number)):
-            value = f"{float(value):g}"
-        parts.append(f"{key}={value}")
+        parts.append(f"{key}={format_param(value, '.3g')}")
     return f"{loss.short_name}({','.join(parts)})" if parts else loss.short_name
 
 

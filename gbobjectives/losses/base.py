@@ -34,7 +34,16 @@ from gbobjectives._validation import (
 )
 from gbobjectives.links import IdentityLink, LogitLink, SoftmaxLink
 
-__all__ = ["Loss", "BinaryLoss", "MulticlassLoss", "RegressionLoss"]
+__all__ = ["Loss", "BinaryLoss", "MulticlassLoss", "RegressionLoss", "format_param"]
+
+
+def format_param(value: Any, array_format: str = "g") -> str:
+    """Compact text of a parameter value for names: ``2.0`` -> ``2``, ``[1, 2]`` -> ``[1,2]``."""
+    if value is not None and np.ndim(value) > 0:
+        return "[" + ",".join(format(float(x), array_format) for x in np.ravel(value)) + "]"
+    if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
+        return f"{float(value):g}"
+    return str(value)
 
 
 class Loss:
@@ -115,11 +124,7 @@ class Loss:
         for k, v in self.get_params().items():
             if k == "hessian" or v is None:
                 continue
-            if np.ndim(v) > 0:
-                v = "[" + ",".join(f"{float(x):g}" for x in np.ravel(v)) + "]"
-            elif isinstance(v, (int, float, np.number)):
-                v = f"{float(v):g}"
-            parts.append(f"{k}={v}")
+            parts.append(f"{k}={format_param(v)}")
         return f"{self.short_name}({','.join(parts)})" if parts else self.short_name
 
     @property
