@@ -6,6 +6,8 @@ Tolerances:
   cancellation, so agreement is a few float64 roundings, except that a rounding of a margin
   difference (multiclass: z_c - m - log s) is amplified by exp(.) up to |z| times:
   rtol = 16 * 2**-53 * (1 + max|z| of the row).
+* the adapters return float32 (what both engines store), so each bound also has the final
+  rounding to float32: relative 2**-24, or 2**-150 absolute among float32 subnormals.
 * float32 engine input (XGBoost): the reference is evaluated at the SAME float32 margins cast
   to float64, so only float32 arithmetic differs. Each result is a product/sum of <= ~15
   same-signed float32 roundings (rtol 2**-24 each) plus, for multiclass, the float32 rounding
@@ -51,14 +53,8 @@ def _data(loss, n, scale, rng, soft=False, weighted=False):
 def _cases():
     for loss in example_losses():
         for scale in (1.0, 30.0, 700.0, 1e4):
-            for soft in ((False, True) if loss.task == "binary" else (False,)):
+            for soft in (False, True) if loss.task == "binary" else (False,):
                 yield pytest.param(loss, scale, soft, id=f"{loss!r}-{scale:g}-{'soft' if soft else 'hard'}")
-
-
-@pytest.fixture(autouse=True)
-def _float32_kernels(monkeypatch):
-    # exercise the float32 kernels too (the adapters upcast XGBoost's margins by default)
-    monkeypatch.setattr(_common, "FLOAT32_KERNELS", True)
 
 
 def _compare(loss, y, z, w, dtype):
@@ -71,15 +67,17 @@ def _compare(loss, y, z, w, dtype):
         owner = _Owner()  # and the cached second round on one data set
         _common.gradient_hessian(loss, zin, owner, y, w, "test")
         g2, h2 = _common.gradient_hessian(loss, zin, owner, y, w, "test")
-    assert g.dtype == h.dtype == np.float64 and g.shape == h.shape == ref_g.shape
-    assert g.flags.c_contiguous and h.flags.c_contiguous
+    assert g.dtype == h.dtype == np.float32 and g.shape == h.shape == ref_g.shape
+    assert g.flags.f_contiguous and h.flags.f_contiguous  # class-major (n, K): see _common
     for fast, ref in ((g, ref_g), (h, ref_h), (g2, ref_g), (h2, ref_h)):
         assert np.all(np.isfinite(fast))
         zmax = np.abs(zin).max(axis=1)[:, None] if zin.ndim == 2 else np.abs(zin)
+        # plus the final rounding to the float32 the engines store: half a float32 ulp
+        # (relative 2**-24; absolute 2**-150 among float32's subnormals)
         if dtype == np.float64:
-            rtol, atol = 16 * EPS64 * (1 + zmax), 1e-300
+            rtol, atol = 16 * EPS64 * (1 + zmax) + EPS32, 2.0**-149
         else:
-            rtol, atol = 32 * EPS32 * (1 + zmax), 1e-37
+            rtol, atol = 32 * EPS32 * (1 + zmax) + EPS32, 1e-37
         err = np.abs(fast - ref)
         bad = err > rtol * np.abs(ref) + atol
         assert not bad.any(), (loss, dtype, fast[bad][:5], ref[bad][:5])
@@ -118,3 +116,67 @@ def test_returned_buffers_are_not_overwritten_while_held():
     keep = g1.copy()
     _common.gradient_hessian(loss, np.full(4, 3.0, np.float32), owner, y, None, "test")
     np.testing.assert_array_equal(g1, keep)
+
+
+def _run(loss, zin, y, w):
+    return _common.gradient_hessian(loss, zin, _Owner(), y, w, "test")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("threads", ["1", "3"])
+def test_blocks_and_threads_change_no_value(monkeypatch, dtype, threads):
+    # rows are independent: any cut into blocks, on any number of threads, gives the same bits
+    # as one whole-array block (uneven last blocks and ranges included: 1000 rows, 7-row blocks)
+    from gbobjectives.engines import _blocked
+
+    rng = np.random.default_rng(3)
+    for loss in example_losses():
+        y, z, _ = _data(loss, 1000, 5.0, rng)
+        w = rng.random(len(y)) * 3
+        zin = z.astype(dtype)
+        monkeypatch.setattr(_blocked, "BLOCK_ELEMENTS", 10**9)
+        monkeypatch.setenv("GBOBJECTIVES_NUM_THREADS", "1")
+        whole = [a.copy() for a in _run(loss, zin, y, w)]
+        monkeypatch.setattr(_blocked, "BLOCK_ELEMENTS", 7 * (z.shape[1] if z.ndim == 2 else 1))
+        monkeypatch.setenv("GBOBJECTIVES_NUM_THREADS", threads)
+        for a, b in zip(_run(loss, zin, y, w), whole):
+            np.testing.assert_array_equal(a, b, err_msg=repr(loss))
+
+
+def test_a_failing_block_raises_after_every_thread_stopped(monkeypatch):
+    import threading
+    import time
+
+    from gbobjectives.engines import _blocked
+
+    monkeypatch.setattr(_blocked, "BLOCK_ELEMENTS", 10)
+    monkeypatch.setenv("GBOBJECTIVES_NUM_THREADS", "2")
+    active, lock = [0], threading.Lock()
+
+    def kernel(z, prep, ws):
+        with lock:
+            active[0] += 1
+        try:
+            if prep["y"][0] == 50:  # the first block of the second thread
+                raise ArithmeticError("block 5")
+            time.sleep(0.01)  # the first thread is still busy when the second one fails
+            return z, z
+        finally:
+            with lock:
+                active[0] -= 1
+
+    y = np.arange(100.0)
+    g, h = np.empty(100), np.empty(100)
+    with pytest.raises(ArithmeticError, match="block 5"):
+        _blocked.run_blocked(kernel, y, {"y": y, "_private": object()}, [], g, h)
+    assert active[0] == 0  # no thread may still write into g, h once the caller has the error
+    np.testing.assert_array_equal(g[:50], y[:50])
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "two"])
+def test_bad_thread_count_in_the_environment_is_a_clear_error(monkeypatch, value):
+    from gbobjectives.engines import _blocked
+
+    monkeypatch.setenv("GBOBJECTIVES_NUM_THREADS", value)
+    with pytest.raises(ValueError, match="GBOBJECTIVES_NUM_THREADS must be a positive integer"):
+        _blocked.num_threads()

@@ -6,7 +6,8 @@ Every adapter does the same four things, whatever the engine:
    weights for custom objectives, so we must);
 2. validate them - once per data set, not every boosting round (:func:`labels_and_weights`);
 3. validate the engine's raw scores every round (a NaN must never travel silently);
-4. call the loss's private fast path (``_gradient_hessian`` / ``_loss``) on float64 arrays.
+4. call the loss's private fast path (``_gradient_hessian_fast``, in cache-sized row blocks) or
+   its float64 ``_loss`` for metrics.
 
 Nothing here imports an engine, so ``import gbobjectives`` works without either.
 """
@@ -14,12 +15,14 @@ Nothing here imports an engine, so ``import gbobjectives`` works without either.
 from __future__ import annotations
 
 import sys
+import threading
 import weakref
 from typing import Any
 
 import numpy as np
 
 from gbobjectives._validation import check_sample_weight
+from gbobjectives.engines._blocked import run_blocked
 from gbobjectives.losses._fast import Workspace
 
 __all__ = ["as_metric", "labels_and_weights", "check_raw_scores", "gradient_hessian", "evaluate"]
@@ -106,8 +109,7 @@ def _labels_entry(
     """:func:`labels_and_weights` plus the entry's dict of per-loss label preparations."""
     if raw_y is None or np.size(raw_y) == 0:
         raise ValueError(
-            f"{_describe(scorer)} needs labels, but the {engine} data set has none "
-            f"(pass label=y when building it)"
+            f"{_describe(scorer)} needs labels, but the {engine} data set has none (pass label=y when building it)"
         )
     y_arr = np.asarray(raw_y)
     w_arr = None if raw_w is None or np.size(raw_w) == 0 else np.asarray(raw_w)
@@ -123,9 +125,7 @@ def _labels_entry(
     try:
         y = scorer._check_labels(y_arr, z)
     except (ValueError, TypeError) as exc:
-        raise ValueError(
-            f"{_describe(scorer)} cannot take the labels of this {engine} data set: {exc}"
-        ) from None
+        raise ValueError(f"{_describe(scorer)} cannot take the labels of this {engine} data set: {exc}") from None
     try:
         w = check_sample_weight(w_arr, y.shape[0])
     except (ValueError, TypeError) as exc:
@@ -176,25 +176,30 @@ def _engine_raw_scores(scorer: Any, raw: Any, engine: str) -> np.ndarray:
 
 _ENGINE_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
-#: Run the kernels in float32 on XGBoost's float32 margins. Off: the float32 results differ from
-#: the public float64 ones by up to ~6 float32 ulps (tests/test_fast_path.py bounds it), more than
-#: the 1e-7 the engine tests (tests/test_engines_xgboost.py) hold the adapters to; the upcast
-#: costs one 1M-element pass (~0.2 ms).
-FLOAT32_KERNELS = False
+#: Run the kernels in float32 on XGBoost's float32 margins. The float32 results differ from the
+#: public float64 ones on the same margins by a few float32 roundings (tests/test_fast_path.py
+#: bounds it: 32 * 2**-24 relative, times 1 + |margin| for multiclass), the precision in which
+#: both engines store gradients anyway; float32 arithmetic is ~2x faster (benchmarks/speed.py).
+FLOAT32_KERNELS = True
 
 
 def gradient_hessian(
     loss: Any, raw: Any, owner: Any, raw_y: Any, raw_w: Any, engine: str
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted gradient and Hessian, same shape as the raw scores ((n,) or (n, K)), float64.
+    """Weighted gradient and Hessian, same shape as the raw scores ((n,) or (n, K)), float32.
 
-    float64 (never float16, which silently corrupts XGBoost training) and 2-D for multiclass:
-    LightGBM would accept a flat row-major array and silently train a wrong model.
+    float32 because both engines store gradients as float32 (LightGBM casts anything else in
+    Python, one more pass); never float16, which silently corrupts XGBoost training. 2-D for
+    multiclass: LightGBM would accept a flat row-major array and silently train a wrong model.
+    A (n, K) result is column-major (class-major in memory): the kernels work class-major, so
+    this saves a transposing copy (~4 ms per array at 1M x 5), LightGBM's ``ravel(order="F")``
+    takes it without a copy, and XGBoost reads it through its array interface at the same
+    speed as a row-major one (measured).
 
     The arithmetic runs in the precision the engine hands over (float32 margins from XGBoost,
     float64 scores from LightGBM) through ``loss._gradient_hessian_fast``, on labels prepared
-    once per data set (``loss._prepare_labels``, cached with the validated labels). Both
-    engines store gradients as float32 internally.
+    once per data set (``loss._prepare_labels``, cached with the validated labels), in
+    cache-sized row blocks on a few threads (``engines/_blocked.py``).
     """
     z = _engine_raw_scores(loss, raw, engine)
     if z.dtype != np.float64 and not FLOAT32_KERNELS:
@@ -210,29 +215,40 @@ def gradient_hessian(
         if pkey is not None:
             prepared.clear()  # one preparation per data set: the last loss trained on it
             prepared[pkey] = prep
-    ws = prep.get("_workspace")
-    if ws is None:
-        ws = prep["_workspace"] = Workspace()
-    if not ws.lock.acquire(blocking=False):  # the same data set in two threads at once
-        ws = Workspace()
-        ws.lock.acquire()
+    state = prep.get("_state")
+    if state is None:
+        state = prep["_state"] = _BlockState()
+    if not state.lock.acquire(blocking=False):  # the same data set in two threads at once
+        state = _BlockState()
+        state.lock.acquire()
     try:
-        grad, hess = loss._gradient_hessian_fast(z, prep, ws)
-        return _output(ws, "grad", grad), _output(ws, "hess", hess)
+        grad, hess = state.outputs(z.shape)
+        run_blocked(loss._gradient_hessian_fast, z, prep, state.workspaces, grad, hess)
+        return grad, hess
     finally:
-        ws.lock.release()
+        state.lock.release()
 
 
-def _output(ws: Any, name: str, a: np.ndarray) -> np.ndarray:
-    """``a`` as a C-contiguous float64 array, written into the buffer returned last round when
-    nobody holds that one any more (the engines copy gradients at once); a fresh array otherwise,
-    so a caller keeping a previous result never sees it change."""
-    buf = ws._bufs.get(name)
-    # references: the workspace's dict, ``buf`` and getrefcount's argument
-    if buf is None or buf.shape != a.shape or sys.getrefcount(buf) > 3:
-        buf = ws._bufs[name] = np.empty(a.shape, np.float64)
-    np.copyto(buf, a)
-    return buf
+class _BlockState:
+    """Per data set: the threads' scratch workspaces and the last returned outputs."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.workspaces: list[Workspace] = []
+        self._out: dict[str, np.ndarray] = {}
+
+    def outputs(self, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+        return self._buffer("grad", shape), self._buffer("hess", shape)
+
+    def _buffer(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        """Last round's buffer when nobody holds it any more (the engines copy gradients at
+        once); a fresh array otherwise, so a caller keeping a previous result never sees it
+        change."""
+        buf = self._out.get(name)
+        # references: the dict, ``buf`` and getrefcount's argument
+        if buf is None or buf.shape != shape or sys.getrefcount(buf) > 3:
+            buf = self._out[name] = np.empty(shape, np.float32, order="F")
+        return buf
 
 
 def evaluate(scorer: Any, raw: Any, owner: Any, raw_y: Any, raw_w: Any, engine: str) -> float:

@@ -42,7 +42,10 @@ def _labels_weights(dataset: Any) -> tuple[Any, Any]:
 
 
 def objective(loss: Any, preds: np.ndarray, train_data: Any) -> tuple[np.ndarray, np.ndarray]:
-    """``params["objective"]`` of ``lightgbm.train``: weighted (grad, hess), (n,) or (n, K), float64."""
+    """``params["objective"]`` of ``lightgbm.train``: weighted (grad, hess), (n,) or (n, K), float32.
+
+    float32 and, for (n, K), column-major: LightGBM's ``Booster.__boost`` flattens with
+    ``ravel(order="F")`` and casts to float32, both free on such an array."""
     y, w = _labels_weights(train_data)
     return _common.gradient_hessian(loss, preds, train_data, y, w, _ENGINE)
 
@@ -88,9 +91,7 @@ def fold_start_into_booster(booster: Any, start: float | np.ndarray) -> Any:
     """
     starts = np.atleast_1d(np.asarray(start, dtype=np.float64))
     if booster.num_trees() < starts.size:
-        raise ValueError(
-            f"the booster has {booster.num_trees()} trees; cannot fold a start of length {starts.size}"
-        )
+        raise ValueError(f"the booster has {booster.num_trees()} trees; cannot fold a start of length {starts.size}")
     info = booster.dump_model(num_iteration=1)["tree_info"]
     for k, s in enumerate(starts):
         for leaf in range(int(info[k]["num_leaves"])):
@@ -189,7 +190,12 @@ def train(
             return ds.data
 
         refit = LightGBMLeafRefit(
-            loss, params, train_set, raw(train_set), y_raw, w_raw,
+            loss,
+            params,
+            train_set,
+            raw(train_set),
+            y_raw,
+            w_raw,
             valid=[(ds, raw(ds)) for ds in (valid_sets or ()) if ds is not train_set],
         )
         # the engine's cached scores ignore the refit: objective and metrics get corrected ones
@@ -198,8 +204,7 @@ def train(
         callbacks = [*refit.callbacks(), *(callbacks or ())]
 
     has_user_start = init_model is not None or (
-        train_set.init_score is not None
-        or (train_set._handle is not None and train_set.get_init_score() is not None)
+        train_set.init_score is not None or (train_set._handle is not None and train_set.get_init_score() is not None)
     )
     touched: list[Any] = []
     try:

@@ -29,7 +29,7 @@ _ENGINE = "the scikit-learn API"
 def objective(
     loss: Any, y_true: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted (grad, hess), shaped like ``y_pred`` ((n,) or (n, K)), float64.
+    """Weighted (grad, hess), shaped like ``y_pred`` ((n,) or (n, K)), float32 (what both engines store).
 
     Labels are cached per label array (LightGBM passes the same one every round; XGBoost a
     fresh copy, which is then compared, not re-validated).

@@ -36,7 +36,7 @@ def _labels_weights(dmatrix: Any) -> tuple[np.ndarray, np.ndarray | None]:
 
 
 def objective(loss: Any, predt: np.ndarray, dtrain: Any) -> tuple[np.ndarray, np.ndarray]:
-    """``obj=`` of ``xgboost.train``: weighted (grad, hess), (n,) or (n, K), float64.
+    """``obj=`` of ``xgboost.train``: weighted (grad, hess), (n,) or (n, K), float32 (what XGBoost stores).
 
     Example
     -------

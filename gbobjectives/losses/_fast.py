@@ -33,18 +33,25 @@ __all__ = ["Workspace", "sigmoid_parts", "logloss_t", "focal_d1_d2_upper"]
 
 
 class Workspace:
-    """Named scratch buffers, reused while their shape and dtype stay the same."""
+    """Named scratch buffers, reused from call to call.
+
+    A buffer keeps its largest size: a request for fewer elements of the same dtype gets a
+    view of it (the last, shorter block of a row range must not reallocate every round).
+    One workspace serves one thread at a time.
+    """
 
     def __init__(self) -> None:
         self._bufs: dict[str, np.ndarray] = {}
         self.lock = threading.Lock()
 
     def get(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        size = 1
+        for d in shape:
+            size *= d
         buf = self._bufs.get(name)
-        if buf is None or buf.shape != shape or buf.dtype != dtype:
-            buf = np.empty(shape, dtype)
-            self._bufs[name] = buf
-        return buf
+        if buf is None or buf.size < size or buf.dtype != dtype:
+            buf = self._bufs[name] = np.empty(size, dtype)
+        return buf[:size].reshape(shape)
 
     def like(self, name: str, a: np.ndarray) -> np.ndarray:
         return self.get(name, a.shape, a.dtype)
@@ -85,9 +92,7 @@ def logloss_t(u: np.ndarray, ws: Workspace) -> tuple[np.ndarray, np.ndarray]:
     return q, pq
 
 
-def focal_d1_d2_upper(
-    u: np.ndarray, gamma: float, hessian: str, ws: Workspace
-) -> tuple[np.ndarray, np.ndarray]:
+def focal_d1_d2_upper(u: np.ndarray, gamma: float, hessian: str, ws: Workspace) -> tuple[np.ndarray, np.ndarray]:
     """``-phi'(u) >= 0`` and the "upper" (or, for gamma >= 1, "gauss_newton") ``phi''(u)``.
 
     Every term is non-negative, so float32 evaluation has no cancellation.
