@@ -34,8 +34,13 @@ CANDIDATES = ("exact", "clipped", "upper", "gauss_newton")
 
 def _data(seed: int, pos_rate: float):
     X, y = make_classification(
-        n_samples=30_000, n_features=20, n_informative=8, weights=[1 - pos_rate], flip_y=0.02,
-        class_sep=0.8, random_state=seed,
+        n_samples=30_000,
+        n_features=20,
+        n_informative=8,
+        weights=[1 - pos_rate],
+        flip_y=0.02,
+        class_sep=0.8,
+        random_state=seed,
     )
     return train_test_split(X.astype(np.float32), y.astype(np.float64), test_size=0.33, random_state=seed, stratify=y)
 
@@ -59,8 +64,7 @@ def _train_lgb(loss, X, y, rounds, seed):
     def obj(preds, data):
         return loss.gradient_hessian(data.get_label(), preds)
 
-    params = {"objective": obj, "num_leaves": 31, "learning_rate": 0.1, "num_threads": 2, "seed": seed,
-              "verbose": -1}
+    params = {"objective": obj, "num_leaves": 31, "learning_rate": 0.1, "num_threads": 2, "seed": seed, "verbose": -1}
     booster = lgb.train(params, ds, num_boost_round=rounds)
     return lambda Xt: booster.predict(Xt, raw_score=True) + start
 
@@ -88,15 +92,18 @@ def main() -> None:
                         if not np.all(np.isfinite(z)):
                             m.append((np.inf, np.inf, np.nan, np.nan))
                             continue
-                        m.append((
-                            float(np.mean(loss.loss(yte, z))),
-                            float(np.mean(logloss.loss(yte, z))),  # stable, on raw scores
-                            roc_auc_score(yte, z),
-                            average_precision_score(yte, z),
-                        ))
+                        m.append(
+                            (
+                                float(np.mean(loss.loss(yte, z))),
+                                float(np.mean(logloss.loss(yte, z))),  # stable, on raw scores
+                                roc_auc_score(yte, z),
+                                average_precision_score(yte, z),
+                            )
+                        )
                     m = np.array(m)
-                    rows.append((pos_rate, gamma, alpha, engine, hess, *m.mean(axis=0),
-                                 (time.perf_counter() - t0) / args.seeds))
+                    rows.append(
+                        (pos_rate, gamma, alpha, engine, hess, *m.mean(axis=0), (time.perf_counter() - t0) / args.seeds)
+                    )
                     print(rows[-1], flush=True)
 
     out = Path(args.out)

@@ -101,8 +101,7 @@ def check_binary_labels(y_true: Any, n: int) -> np.ndarray:
         raise ValueError(f"y_true has {y.shape[0]} rows but raw_prediction has {n}")
     if y.size and (y.min() < 0 or y.max() > 1):
         raise ValueError(
-            f"y_true must be binary labels in [0, 1] (0/1 or soft labels), got values in "
-            f"[{y.min():g}, {y.max():g}]"
+            f"y_true must be binary labels in [0, 1] (0/1 or soft labels), got values in [{y.min():g}, {y.max():g}]"
         )
     return y
 
@@ -121,7 +120,6 @@ def check_multiclass_labels(y_true: Any, n: int, n_classes: int) -> np.ndarray:
             raise ValueError("y_true must hold integer class indices for a multiclass loss")
         if y.min() < 0 or y.max() >= n_classes:
             raise ValueError(
-                f"y_true must hold class indices in [0, {n_classes}), got values in "
-                f"[{y.min():g}, {y.max():g}]"
+                f"y_true must hold class indices in [0, {n_classes}), got values in [{y.min():g}, {y.max():g}]"
             )
     return y.astype(np.intp)

@@ -237,9 +237,9 @@ def check_gradients(
         tol = rtol * np.abs(grad[:, col]) + noise_factor * noise + atol
         record("gradient", col, d_loss[:, col], grad[:, col], tol, smooth)
 
-        noise_h = noise_jac[:, col, col] + (
-            input_jac[:, col] + 1.5 * _EPS * absz[:, col] * 2 * h * curv_jac[:, col, col]
-        ) / h
+        noise_h = (
+            noise_jac[:, col, col] + (input_jac[:, col] + 1.5 * _EPS * absz[:, col] * 2 * h * curv_jac[:, col, col]) / h
+        )
         tol_h = rtol * np.abs(hess_exact[:, col]) + noise_factor * noise_h + atol
         record("hessian", col, jac[:, col, col], hess_exact[:, col], tol_h, smooth)
 
@@ -248,10 +248,14 @@ def check_gradients(
             f_m, f_0, f_p = one_sided[col]
             left, right = (f_0 - f_m) / h, (f_p - f_0) / h
             lo, hi = np.minimum(left, right), np.maximum(left, right)
-            slack = noise_factor * (
-                2 * _EPS * (np.abs(f_0) + np.abs(f_p) + np.abs(f_m)) / h
-                + 1.5 * _EPS * absz[:, col] * (np.abs(lo) + np.abs(hi)) / h
-            ) + atol
+            slack = (
+                noise_factor
+                * (
+                    2 * _EPS * (np.abs(f_0) + np.abs(f_p) + np.abs(f_m)) / h
+                    + 1.5 * _EPS * absz[:, col] * (np.abs(lo) + np.abs(hi)) / h
+                )
+                + atol
+            )
             g = grad[:, col]
             # the error is the distance of g outside [lo, hi]
             record("subgradient", col, np.clip(g, lo, hi), g, slack, ~smooth)

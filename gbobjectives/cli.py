@@ -131,22 +131,41 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argpar
     )
     p.add_argument("--data", metavar="FILE.csv", help="CSV file with a header row (default: embedded data sets)")
     p.add_argument("--target", metavar="COLUMN", help="column of --data to predict")
-    p.add_argument("--task", choices=("auto", "binary", "multiclass", "regression"), default="auto",
-                   help="default auto: 2 values -> binary, 3-10 integers or text -> multiclass, else regression")
-    p.add_argument("--losses", metavar="NAMES",
-                   help="comma-separated gbobjectives losses besides the built-in objective: logloss, balanced, "
-                   "focal, huber, pseudohuber, logcosh, quantile; parameters as focal:gamma=1:alpha=0.25 "
-                   "(default: all that fit the task)")
-    p.add_argument("--engines", default="xgboost,lightgbm", metavar="NAMES",
-                   help="comma-separated: xgboost, lightgbm (default both)")
+    p.add_argument(
+        "--task",
+        choices=("auto", "binary", "multiclass", "regression"),
+        default="auto",
+        help="default auto: 2 values -> binary, 3-10 integers or text -> multiclass, else regression",
+    )
+    p.add_argument(
+        "--losses",
+        metavar="NAMES",
+        help="comma-separated gbobjectives losses besides the built-in objective: logloss, balanced, "
+        "focal, huber, pseudohuber, logcosh, quantile; parameters as focal:gamma=1:alpha=0.25 "
+        "(default: all that fit the task)",
+    )
+    p.add_argument(
+        "--engines",
+        default="xgboost,lightgbm",
+        metavar="NAMES",
+        help="comma-separated: xgboost, lightgbm (default both)",
+    )
     p.add_argument("--rounds", type=int, default=100, help="boosting rounds (default 100)")
     p.add_argument("--folds", type=int, default=1, help="K-fold cross-validation; 1 = one held-out split (default)")
     p.add_argument("--test-size", type=float, default=0.25, help="held-out share with --folds 1 (default 0.25)")
     p.add_argument("--seed", type=int, default=0, help="seed of the split and the engines (default 0)")
-    p.add_argument("--threads", type=int, default=0,
-                   help="threads per engine; 0 = auto (1 below 50,000 rows, where threads cost more than they save)")
-    p.add_argument("--output", default="gbobjectives-output", metavar="DIR",
-                   help="folder for compare.csv, compare.json, compare.png (default ./gbobjectives-output)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="threads per engine; 0 = auto (1 below 50,000 rows, where threads cost more than they save)",
+    )
+    p.add_argument(
+        "--output",
+        default="gbobjectives-output",
+        metavar="DIR",
+        help="folder for compare.csv, compare.json, compare.png (default ./gbobjectives-output)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     handlers["compare"] = _cmd_compare
     return parser, handlers

@@ -158,26 +158,60 @@ def default_datasets(seed: int = 0) -> list[Dataset]:
     # sklearn codes malignant as 0; the positive class of a screening problem is the disease
     y_bc = (bc.target == 0).astype(np.float64)
     out.append(
-        Dataset("breast_cancer", bc.data, y_bc, "binary", list(bc.feature_names), ["benign", "malignant"],
-                "scikit-learn load_breast_cancer, positive = malignant")
+        Dataset(
+            "breast_cancer",
+            bc.data,
+            y_bc,
+            "binary",
+            list(bc.feature_names),
+            ["benign", "malignant"],
+            "scikit-learn load_breast_cancer, positive = malignant",
+        )
     )
     X_imb, y_imb = make_classification(
-        n_samples=4000, n_features=20, n_informative=6, n_redundant=4, weights=[0.95],
-        flip_y=0.02, class_sep=0.8, random_state=seed,
+        n_samples=4000,
+        n_features=20,
+        n_informative=6,
+        n_redundant=4,
+        weights=[0.95],
+        flip_y=0.02,
+        class_sep=0.8,
+        random_state=seed,
     )
     out.append(
-        Dataset("imbalanced", X_imb, y_imb.astype(np.float64), "binary", [f"x{i}" for i in range(20)], [0, 1],
-                "make_classification, 5% positives, 2% flipped labels")
+        Dataset(
+            "imbalanced",
+            X_imb,
+            y_imb.astype(np.float64),
+            "binary",
+            [f"x{i}" for i in range(20)],
+            [0, 1],
+            "make_classification, 5% positives, 2% flipped labels",
+        )
     )
     dg = load_digits()
     out.append(
-        Dataset("digits", dg.data, dg.target.astype(np.float64), "multiclass", list(dg.feature_names),
-                list(range(10)), "scikit-learn load_digits, 8x8 images")
+        Dataset(
+            "digits",
+            dg.data,
+            dg.target.astype(np.float64),
+            "multiclass",
+            list(dg.feature_names),
+            list(range(10)),
+            "scikit-learn load_digits, 8x8 images",
+        )
     )
     db = load_diabetes()
     out.append(
-        Dataset("diabetes", db.data, db.target.astype(np.float64), "regression", list(db.feature_names), [],
-                "scikit-learn load_diabetes, disease progression after one year")
+        Dataset(
+            "diabetes",
+            db.data,
+            db.target.astype(np.float64),
+            "regression",
+            list(db.feature_names),
+            [],
+            "scikit-learn load_diabetes, disease progression after one year",
+        )
     )
     return out
 
@@ -284,8 +318,16 @@ def load_csv(path: str | os.PathLike, target: str, task: str = "auto") -> Datase
     X = pd.concat(encoded, axis=1)
     if np.isinf(X.to_numpy()).any():
         raise CompareError(f"{path}: features hold infinite values")
-    return Dataset(path.stem, X.to_numpy(np.float64), y, task, [str(c) for c in X.columns], classes,
-                   f"{path}, target {target!r}", notes)
+    return Dataset(
+        path.stem,
+        X.to_numpy(np.float64),
+        y,
+        task,
+        [str(c) for c in X.columns],
+        classes,
+        f"{path}, target {target!r}",
+        notes,
+    )
 
 
 # ---------------------------------------------------------------------------- candidates
@@ -359,12 +401,29 @@ def _parse_spec(spec: str) -> tuple[str, list[str]]:
 
 
 #: what ``--losses`` names mean; the binary names map to their multiclass twins on K classes
-_ALIASES = {"mfocal": "focal", "multiclassfocal": "focal", "multiclassfocalloss": "focal", "focalloss": "focal",
-            "weightedlogloss": "logloss", "huberloss": "huber", "pseudohuberloss": "pseudohuber",
-            "logcoshloss": "logcosh", "quantileloss": "quantile", "log-cosh": "logcosh", "pseudo-huber": "pseudohuber"}
-_TASK_OF_NAME = {"builtin": set(TASKS), "logloss": {"binary", "multiclass"}, "balanced": {"binary", "multiclass"},
-                 "focal": {"binary", "multiclass"}, "huber": {"regression"}, "pseudohuber": {"regression"},
-                 "logcosh": {"regression"}, "quantile": {"regression"}}
+_ALIASES = {
+    "mfocal": "focal",
+    "multiclassfocal": "focal",
+    "multiclassfocalloss": "focal",
+    "focalloss": "focal",
+    "weightedlogloss": "logloss",
+    "huberloss": "huber",
+    "pseudohuberloss": "pseudohuber",
+    "logcoshloss": "logcosh",
+    "quantileloss": "quantile",
+    "log-cosh": "logcosh",
+    "pseudo-huber": "pseudohuber",
+}
+_TASK_OF_NAME = {
+    "builtin": set(TASKS),
+    "logloss": {"binary", "multiclass"},
+    "balanced": {"binary", "multiclass"},
+    "focal": {"binary", "multiclass"},
+    "huber": {"regression"},
+    "pseudohuber": {"regression"},
+    "logcosh": {"regression"},
+    "quantile": {"regression"},
+}
 
 
 def known_loss_names() -> list[str]:
@@ -435,8 +494,12 @@ def make_candidates(task: str, y: np.ndarray, losses: Iterable[str] | None = Non
     :class:`CompareError`; names that do not apply to ``task`` are skipped.
     """
     specs = list(DEFAULT_LOSSES[task] if losses is None else losses)
-    rows = [Candidate("builtin", builtin={"xgboost": {"objective": _XGB_BUILTIN[task]},
-                                          "lightgbm": {"objective": _LGB_BUILTIN[task]}})]
+    rows = [
+        Candidate(
+            "builtin",
+            builtin={"xgboost": {"objective": _XGB_BUILTIN[task]}, "lightgbm": {"objective": _LGB_BUILTIN[task]}},
+        )
+    ]
     for spec in specs:
         raw_name, tokens = _parse_spec(spec)
         name = _canonical(raw_name)
@@ -449,14 +512,27 @@ def make_candidates(task: str, y: np.ndarray, losses: Iterable[str] | None = Non
             extra: list[Candidate] = []
             if name in ("huber", "pseudohuber"):
                 d = float(loss.get_params()["delta"])
-                extra = [Candidate(f"builtin huber(delta={d:g})", builtin={
-                    "xgboost": {"objective": "reg:pseudohubererror", "huber_slope": d},
-                    "lightgbm": {"objective": "huber", "alpha": d}})]
+                extra = [
+                    Candidate(
+                        f"builtin huber(delta={d:g})",
+                        builtin={
+                            "xgboost": {"objective": "reg:pseudohubererror", "huber_slope": d},
+                            "lightgbm": {"objective": "huber", "alpha": d},
+                        },
+                    )
+                ]
             if isinstance(loss, QuantileLoss):
                 q = float(loss.get_params()["quantile"])
-                extra = [Candidate(f"builtin quantile({q:g})", quantile=q, builtin={
-                    "xgboost": {"objective": "reg:quantileerror", "quantile_alpha": q},
-                    "lightgbm": {"objective": "quantile", "alpha": q}})]
+                extra = [
+                    Candidate(
+                        f"builtin quantile({q:g})",
+                        quantile=q,
+                        builtin={
+                            "xgboost": {"objective": "reg:quantileerror", "quantile_alpha": q},
+                            "lightgbm": {"objective": "quantile", "alpha": q},
+                        },
+                    )
+                ]
             for cand in [*extra, Candidate(label, loss=loss, quantile=extra[0].quantile if extra else None)]:
                 if all(c.label != cand.label for c in rows):
                     rows.append(cand)
@@ -467,18 +543,42 @@ def make_candidates(task: str, y: np.ndarray, losses: Iterable[str] | None = Non
 def _engine_params(engine: str, task: str, n_classes: int | None, seed: int, threads: int) -> dict[str, Any]:
     # Same capacity on both engines: depth-4 trees (LightGBM: at most 15 leaves) and learning rate 0.1
     if engine == "xgboost":
-        params: dict[str, Any] = {"max_depth": 4, "eta": 0.1, "tree_method": "hist", "nthread": threads,
-                                  "seed": seed, "verbosity": 0}
+        params: dict[str, Any] = {
+            "max_depth": 4,
+            "eta": 0.1,
+            "tree_method": "hist",
+            "nthread": threads,
+            "seed": seed,
+            "verbosity": 0,
+        }
     else:
-        params = {"num_leaves": 15, "max_depth": 4, "learning_rate": 0.1, "num_threads": threads, "seed": seed,
-                  "verbose": -1, "deterministic": True, "force_col_wise": True}
+        params = {
+            "num_leaves": 15,
+            "max_depth": 4,
+            "learning_rate": 0.1,
+            "num_threads": threads,
+            "seed": seed,
+            "verbose": -1,
+            "deterministic": True,
+            "force_col_wise": True,
+        }
     if task == "multiclass":
         params["num_class"] = n_classes
     return params
 
 
-def _fit_raw(engine: str, cand: Candidate, task: str, n_classes: int | None, X_tr: np.ndarray, y_tr: np.ndarray,
-             X_te: np.ndarray, rounds: int, seed: int, threads: int) -> tuple[np.ndarray, float]:
+def _fit_raw(
+    engine: str,
+    cand: Candidate,
+    task: str,
+    n_classes: int | None,
+    X_tr: np.ndarray,
+    y_tr: np.ndarray,
+    X_te: np.ndarray,
+    rounds: int,
+    seed: int,
+    threads: int,
+) -> tuple[np.ndarray, float]:
     """Train one row on one split: (raw held-out scores, training seconds)."""
     params = _engine_params(engine, task, n_classes, seed, threads)
     if engine == "xgboost":
@@ -518,16 +618,26 @@ def _score(task: str, y: np.ndarray, raw: np.ndarray, cand: Candidate, delta: fl
     nan = float("nan")
     if task == "regression":
         r = raw - y
-        out = {"rmse": float(np.sqrt(np.mean(r**2))), "mae": float(np.mean(np.abs(r))),
-               "huber": float(np.mean(_HuberLoss(delta=delta).loss(y, raw))), "pinball": nan, "coverage": nan}
+        out = {
+            "rmse": float(np.sqrt(np.mean(r**2))),
+            "mae": float(np.mean(np.abs(r))),
+            "huber": float(np.mean(_HuberLoss(delta=delta).loss(y, raw))),
+            "pinball": nan,
+            "coverage": nan,
+        }
         if cand.quantile is not None:
             out["pinball"] = float(np.mean(QuantileLoss(quantile=cand.quantile).loss(y, raw)))
             out["coverage"] = float(np.mean(y <= raw))
         return out
     labels = y.astype(int) if task == "multiclass" else y
     hit = LogLossHit()(labels, raw)
-    out = {"logloss": -math.log(hit) if hit > 0 else float("inf"), "prior_logloss": PriorLogLoss()(labels, raw),
-           "hit": hit, "roc_auc": nan, "pr_auc": nan}
+    out = {
+        "logloss": -math.log(hit) if hit > 0 else float("inf"),
+        "prior_logloss": PriorLogLoss()(labels, raw),
+        "hit": hit,
+        "roc_auc": nan,
+        "pr_auc": nan,
+    }
     link = MulticlassFocalLoss() if task == "multiclass" else WeightedLogLoss()
     proba = link.inverse_link(raw)
     with warnings.catch_warnings():
@@ -571,8 +681,9 @@ def _splits(data: Dataset, folds: int, test_size: float, seed: int) -> list[tupl
     if n_test < 2 or n - n_test < 2 or (classify and min(n_test, n - n_test) < len(data.classes)):
         raise CompareError(f"--test-size {test_size:g} leaves too few rows on one side of the split ({n} rows)")
     idx = np.arange(n)
-    train_idx, test_idx = train_test_split(idx, test_size=test_size, random_state=seed,
-                                           stratify=data.y if classify else None)
+    train_idx, test_idx = train_test_split(
+        idx, test_size=test_size, random_state=seed, stratify=data.y if classify else None
+    )
     return [(train_idx, test_idx)]
 
 
@@ -656,8 +767,18 @@ def compare(
             per_fold: list[dict[str, float]] = []
             for train_idx, test_idx in splits:
                 try:
-                    raw, seconds = _fit_raw(engine, cand, data.task, data.n_classes, data.X[train_idx],
-                                            data.y[train_idx], data.X[test_idx], rounds, seed, threads)
+                    raw, seconds = _fit_raw(
+                        engine,
+                        cand,
+                        data.task,
+                        data.n_classes,
+                        data.X[train_idx],
+                        data.y[train_idx],
+                        data.X[test_idx],
+                        rounds,
+                        seed,
+                        threads,
+                    )
                 except ValueError as exc:  # e.g. a loss rejecting the labels: the user's data, not a bug
                     raise CompareError(f"training {cand.label} on {engine} failed: {exc}") from None
                 scores = _score(data.task, data.y[test_idx], raw, cand, delta)
@@ -666,12 +787,27 @@ def compare(
                 if progress is not None:
                     progress(f"{data.name} {engine} {cand.label}")
             mean = {k: float(np.mean([f[k] for f in per_fold])) for k in per_fold[0]}
-            rows.append({"dataset": data.name, "task": data.task, "loss": cand.label, "engine": engine,
-                         "objective": cand.objective_name(engine), **mean, "folds": per_fold})
-    settings = {"rounds": rounds, "folds": folds, "test_size": test_size if folds == 1 else None, "seed": seed,
-                "threads": threads, "engines": list(engines),
-                "huber_delta": delta if data.task == "regression" else None,
-                "n_test": int(sum(len(t) for _, t in splits)) if folds > 1 else int(len(splits[0][1]))}
+            rows.append(
+                {
+                    "dataset": data.name,
+                    "task": data.task,
+                    "loss": cand.label,
+                    "engine": engine,
+                    "objective": cand.objective_name(engine),
+                    **mean,
+                    "folds": per_fold,
+                }
+            )
+    settings = {
+        "rounds": rounds,
+        "folds": folds,
+        "test_size": test_size if folds == 1 else None,
+        "seed": seed,
+        "threads": threads,
+        "engines": list(engines),
+        "huber_delta": delta if data.task == "regression" else None,
+        "n_test": int(sum(len(t) for _, t in splits)) if folds > 1 else int(len(splits[0][1])),
+    }
     return DatasetResult(data, settings, rows)
 
 
@@ -682,9 +818,20 @@ def n_models(data: Dataset, losses: Iterable[str] | None, engines: Sequence[str]
 
 
 # ---------------------------------------------------------------------------- output
-_HEADERS = {"logloss": "logloss", "prior_logloss": "prior", "hit": "hit", "roc_auc": "ROC AUC", "pr_auc": "PR AUC",
-            "accuracy": "accuracy", "rmse": "RMSE", "mae": "MAE", "huber": "Huber", "pinball": "pinball",
-            "coverage": "cover", "train_seconds": "train s"}
+_HEADERS = {
+    "logloss": "logloss",
+    "prior_logloss": "prior",
+    "hit": "hit",
+    "roc_auc": "ROC AUC",
+    "pr_auc": "PR AUC",
+    "accuracy": "accuracy",
+    "rmse": "RMSE",
+    "mae": "MAE",
+    "huber": "Huber",
+    "pinball": "pinball",
+    "coverage": "cover",
+    "train_seconds": "train s",
+}
 
 
 def _fmt(value: float, key: str) -> str:
@@ -704,17 +851,21 @@ def format_table(result: DatasetResult) -> str:
     engines next to each other, so a loss reads against its built-in counterpart directly.
     """
     data, s = result.dataset, result.settings
-    split = (f"{s['folds']}-fold CV" if s["folds"] > 1
-             else f"held-out {100 * s['test_size']:g}% ({s['n_test']} rows)")
-    lines = [f"== {data.name}: {data.summary()}", f"   {split}, {s['rounds']} rounds, {s['threads']} thread(s)"
-             + (f", Huber delta {s['huber_delta']:g}" if data.task == "regression" else "")]
+    split = f"{s['folds']}-fold CV" if s["folds"] > 1 else f"held-out {100 * s['test_size']:g}% ({s['n_test']} rows)"
+    lines = [
+        f"== {data.name}: {data.summary()}",
+        f"   {split}, {s['rounds']} rounds, {s['threads']} thread(s)"
+        + (f", Huber delta {s['huber_delta']:g}" if data.task == "regression" else ""),
+    ]
     lines += [f"   note: {note}" for note in data.notes]
     keys = [*result.metric_names, "train_seconds"]
     header = ["loss", "engine", *(_HEADERS[k] for k in keys)]
     body = [[r["loss"], r["engine"], *(_fmt(r[k], k) for k in keys)] for r in result.rows]
     widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
+
     def line(cells: list[str]) -> str:  # noqa: E306 - tiny local formatter
         return "  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
     lines += [line(header), line(["-" * w for w in widths])]
     lines += [line(cells) for cells in body]
     if data.task != "regression":
@@ -769,11 +920,24 @@ def write_results(results: Sequence[DatasetResult], output: str | os.PathLike) -
             versions[module] = __import__(module).__version__
         except ImportError:  # pragma: no cover - compare needs both engines unless --engines says otherwise
             pass
-    doc = {"versions": versions, "datasets": [
-        {"name": r.dataset.name, "task": r.dataset.task, "description": r.dataset.description,
-         "summary": r.dataset.summary(), "n_rows": int(r.dataset.X.shape[0]), "n_features": int(r.dataset.X.shape[1]),
-         "classes": [str(c) for c in r.dataset.classes], "notes": r.dataset.notes, "settings": r.settings,
-         "results": r.rows} for r in results]}
+    doc = {
+        "versions": versions,
+        "datasets": [
+            {
+                "name": r.dataset.name,
+                "task": r.dataset.task,
+                "description": r.dataset.description,
+                "summary": r.dataset.summary(),
+                "n_rows": int(r.dataset.X.shape[0]),
+                "n_features": int(r.dataset.X.shape[1]),
+                "classes": [str(c) for c in r.dataset.classes],
+                "notes": r.dataset.notes,
+                "settings": r.settings,
+                "results": r.rows,
+            }
+            for r in results
+        ],
+    }
     with open(paths["json"], "w") as fh:
         json.dump(_json_safe(doc), fh, indent=1)
     try:
@@ -786,9 +950,11 @@ def write_results(results: Sequence[DatasetResult], output: str | os.PathLike) -
 
 
 #: the metric drawn for each task: (key, axis title, higher is better)
-_MAIN_METRIC = {"binary": ("pr_auc", "PR AUC (average precision)", True),
-                "multiclass": ("logloss", "logloss", False),
-                "regression": ("pinball", "pinball loss at the row's quantile", False)}
+_MAIN_METRIC = {
+    "binary": ("pr_auc", "PR AUC (average precision)", True),
+    "multiclass": ("logloss", "logloss", False),
+    "regression": ("pinball", "pinball loss at the row's quantile", False),
+}
 _COLOURS = {"xgboost": "#1f77b4", "lightgbm": "#2ca02c"}
 
 
@@ -834,14 +1000,46 @@ def plot_results(results: Sequence[DatasetResult]) -> Figure:
             colour = _COLOURS.get(row["engine"], "0.4")
             folds = [_main_value(f, key) for f in row["folds"]]
             err = float(np.std(folds)) if len(folds) > 1 else None
-            ax_m.errorbar(value, y0, xerr=err, fmt="o", ms=6.5, color=colour, mfc="white" if builtin else colour,
-                          mew=1.8, capsize=3, zorder=3)
-            ax_m.annotate(f"{value:.{digits}f}", (value, y0), xytext=(6, 0), textcoords="offset points",
-                          va="center", fontsize=7.5, color="0.3")
-            ax_t.barh(y0, row["train_seconds"], height=0.28, color="white" if builtin else colour,
-                      edgecolor=colour, lw=1.3, hatch="////" if builtin else None, zorder=2)
-            ax_t.annotate(f"{row['train_seconds']:.2f}", (row["train_seconds"], y0), xytext=(3, 0),
-                          textcoords="offset points", va="center", fontsize=7.5, color="0.3")
+            ax_m.errorbar(
+                value,
+                y0,
+                xerr=err,
+                fmt="o",
+                ms=6.5,
+                color=colour,
+                mfc="white" if builtin else colour,
+                mew=1.8,
+                capsize=3,
+                zorder=3,
+            )
+            ax_m.annotate(
+                f"{value:.{digits}f}",
+                (value, y0),
+                xytext=(6, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=7.5,
+                color="0.3",
+            )
+            ax_t.barh(
+                y0,
+                row["train_seconds"],
+                height=0.28,
+                color="white" if builtin else colour,
+                edgecolor=colour,
+                lw=1.3,
+                hatch="////" if builtin else None,
+                zorder=2,
+            )
+            ax_t.annotate(
+                f"{row['train_seconds']:.2f}",
+                (row["train_seconds"], y0),
+                xytext=(3, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=7.5,
+                color="0.3",
+            )
         for ax in (ax_m, ax_t):
             ax.set_yticks(range(len(labels)), list(reversed(labels)), fontsize=9)
             ax.set_ylim(-0.5, len(labels) - 0.5)
@@ -854,8 +1052,11 @@ def plot_results(results: Sequence[DatasetResult]) -> Figure:
         ax_t.set_xlim(0, ax_t.get_xlim()[1] * 1.15)
         ax_t.set_yticklabels([])
         arrow = "higher is better" if higher else "lower is better"  # no arrow glyphs: not every font has them
-        ax_m.set_title(f"{res.dataset.name} ({res.dataset.task}, n={res.dataset.X.shape[0]}): "
-                       f"{title}, {arrow}", fontsize=9.5, loc="left")
+        ax_m.set_title(
+            f"{res.dataset.name} ({res.dataset.task}, n={res.dataset.X.shape[0]}): {title}, {arrow}",
+            fontsize=9.5,
+            loc="left",
+        )
         ax_t.set_title("training seconds", fontsize=9.5, loc="left")
         if res.dataset.task == "regression":
             ax_m.set_xlabel("rows without a quantile: pinball at 0.5 = MAE/2", fontsize=8, color="0.35")
@@ -864,8 +1065,11 @@ def plot_results(results: Sequence[DatasetResult]) -> Figure:
     fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False, fontsize=9)
     first = results[0].settings
     split = f"{first['folds']}-fold CV" if first["folds"] > 1 else f"{100 * first['test_size']:g}% held out"
-    fig.suptitle(f"Built-in objectives vs gbobjectives losses on XGBoost and LightGBM "
-                 f"({first['rounds']} rounds, {split})", fontsize=11.5, fontweight="bold")
+    fig.suptitle(
+        f"Built-in objectives vs gbobjectives losses on XGBoost and LightGBM ({first['rounds']} rounds, {split})",
+        fontsize=11.5,
+        fontweight="bold",
+    )
     return fig
 
 
@@ -947,9 +1151,20 @@ def _run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
         for data in datasets:
-            results.append(compare(data, None, losses=losses, engines=engines, rounds=args.rounds,
-                                   folds=args.folds, test_size=args.test_size, seed=args.seed,
-                                   threads=args.threads, progress=progress))
+            results.append(
+                compare(
+                    data,
+                    None,
+                    losses=losses,
+                    engines=engines,
+                    rounds=args.rounds,
+                    folds=args.folds,
+                    test_size=args.test_size,
+                    seed=args.seed,
+                    threads=args.threads,
+                    progress=progress,
+                )
+            )
     finally:
         progress.close()
     elapsed = time.perf_counter() - started

@@ -91,9 +91,7 @@ class Metric:
         if self.task == "regression" or (z.ndim == 2 and z.shape[1] == 1):
             if z.ndim == 2:
                 if z.shape[1] != 1:
-                    raise ValueError(
-                        f"raw_prediction must be 1-D for a regression metric, got shape {z.shape}"
-                    )
+                    raise ValueError(f"raw_prediction must be 1-D for a regression metric, got shape {z.shape}")
                 z = z[:, 0]
         return z
 

@@ -230,9 +230,7 @@ def plot_loss(
         unused = getattr(loss, "hessian", "exact") == "exact"
         mode_label = f"{mode!r}" + (" (default)" if is_default else "") + (", not used" if unused else "")
     multi = len(labels) > 1
-    xname = {"binary": "logit z", "multiclass": "true-class logit z_c"}.get(
-        loss.task, "residual r = z \u2212 y"
-    )
+    xname = {"binary": "logit z", "multiclass": "true-class logit z_c"}.get(loss.task, "residual r = z \u2212 y")
     label_name = "class" if loss.task == "multiclass" else "y"
 
     shaded: set[str] = set()  # one legend entry per kind of region
@@ -324,9 +322,7 @@ def plot_loss(
                 bottom, top = axis.get_ylim()
                 axis.set_ylim(bottom, top + (top - bottom) * 0.075 * len(handles))
             # curves first, then the shaded regions and kinks, whatever order they were drawn in
-            order = sorted(
-                range(len(names)), key=lambda i: names[i].startswith("exact Hessian") or names[i] == "kink"
-            )
+            order = sorted(range(len(names)), key=lambda i: names[i].startswith("exact Hessian") or names[i] == "kink")
             axis.legend([handles[i] for i in order], [names[i] for i in order], fontsize=9, framealpha=0.9)
     if ax is None:
         fig.suptitle(f"{loss!r}\n{_setup_text(loss, labels)}", fontsize=12)

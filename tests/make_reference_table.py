@@ -20,8 +20,29 @@ from _mpmath_oracle import reference, to_str  # noqa: E402
 
 OUT = Path(__file__).parent / "data" / "reference_values.json"
 
-BINARY_Z = [-700.0, -690.0, -300.0, -100.0, -40.0, -37.0, -20.0, -5.0, -1.0, -1e-3, 0.0,
-            1e-3, 1.0, 5.0, 20.0, 37.0, 40.0, 100.0, 300.0, 690.0, 700.0]
+BINARY_Z = [
+    -700.0,
+    -690.0,
+    -300.0,
+    -100.0,
+    -40.0,
+    -37.0,
+    -20.0,
+    -5.0,
+    -1.0,
+    -1e-3,
+    0.0,
+    1e-3,
+    1.0,
+    5.0,
+    20.0,
+    37.0,
+    40.0,
+    100.0,
+    300.0,
+    690.0,
+    700.0,
+]
 BINARY_LOSSES = [
     ("WeightedLogLoss", {}),
     ("WeightedLogLoss", {"pos_weight": 3.0, "neg_weight": 0.5}),
@@ -31,9 +52,17 @@ BINARY_LOSSES = [
     ("FocalLoss", {"gamma": 5.0, "alpha": None}),
 ]
 MULTICLASS_ROWS = [
-    [0.0, 0.0, 0.0], [1.0, 2.0, 3.0], [30.0, 0.0, -30.0], [40.0, 39.0, 0.0],
-    [350.0, -350.0, 0.0], [700.0, 0.0, 0.0], [0.0, 690.0, 0.0], [-700.0, 0.0, 0.0],
-    [700.0, 699.0, 0.0], [345.0, 0.0, -345.0], [100.0, 100.0, -600.0],
+    [0.0, 0.0, 0.0],
+    [1.0, 2.0, 3.0],
+    [30.0, 0.0, -30.0],
+    [40.0, 39.0, 0.0],
+    [350.0, -350.0, 0.0],
+    [700.0, 0.0, 0.0],
+    [0.0, 690.0, 0.0],
+    [-700.0, 0.0, 0.0],
+    [700.0, 699.0, 0.0],
+    [345.0, 0.0, -345.0],
+    [100.0, 100.0, -600.0],
 ]
 MULTICLASS_LOSSES = [
     ("MulticlassFocalLoss", {"gamma": 0.0, "alpha": None}),
@@ -58,8 +87,15 @@ REGRESSION_LOSSES = [
 def _entry(name, params, y, z):
     value, grad, hess = reference(name, params, y, z)
     conv = (lambda v: [to_str(x) for x in v]) if isinstance(grad, list) else to_str
-    return {"loss": name, "params": params, "y": y, "z": z,
-            "value": to_str(value), "gradient": conv(grad), "hessian_exact": conv(hess)}
+    return {
+        "loss": name,
+        "params": params,
+        "y": y,
+        "z": z,
+        "value": to_str(value),
+        "gradient": conv(grad),
+        "hessian_exact": conv(hess),
+    }
 
 
 def build() -> list[dict]:

@@ -32,7 +32,10 @@ from gbobjectives.compare import (  # noqa: E402 - after the skips
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "gbobjectives.cli", "compare", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=300,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -42,8 +45,9 @@ def csv_dir(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("csv")
     rng = np.random.default_rng(0)
     n = 240
-    df = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n),
-                       "colour": rng.choice(["red", "green", "blue"], n)})
+    df = pd.DataFrame(
+        {"a": rng.normal(size=n), "b": rng.normal(size=n), "colour": rng.choice(["red", "green", "blue"], n)}
+    )
     df["churn"] = np.where(df.a + rng.normal(size=n) > 0.8, "yes", "no")
     df["price"] = 3 * df.a + rng.normal(size=n)
     df["grade"] = rng.integers(0, 3, n)
@@ -63,11 +67,30 @@ def test_default_data_writes_table_csv_json_png(tmp_path):
     text = proc.stdout
     for name in ("breast_cancer", "imbalanced", "digits", "diabetes"):
         assert f"== {name}:" in text
-    for column in ("logloss", "prior", "hit", "ROC AUC", "PR AUC", "accuracy", "RMSE", "MAE", "Huber", "pinball",
-                   "train s"):
+    for column in (
+        "logloss",
+        "prior",
+        "hit",
+        "ROC AUC",
+        "PR AUC",
+        "accuracy",
+        "RMSE",
+        "MAE",
+        "Huber",
+        "pinball",
+        "train s",
+    ):
         assert column in text
-    for row in ("builtin", "focal", "logloss", "balanced", "huber(delta=", "logcosh", "builtin quantile(0.9)",
-                "quantile(0.9)"):
+    for row in (
+        "builtin",
+        "focal",
+        "logloss",
+        "balanced",
+        "huber(delta=",
+        "logcosh",
+        "builtin quantile(0.9)",
+        "quantile(0.9)",
+    ):
         assert row in text
     assert "xgboost" in text and "lightgbm" in text
     rows = list(csv.DictReader(open(out / "compare.csv")))
@@ -82,8 +105,22 @@ def test_default_data_writes_table_csv_json_png(tmp_path):
 
 def test_csv_binary_with_folds_and_loss_parameters(tmp_path, csv_dir):
     out = tmp_path / "o"
-    proc = run_cli("--data", str(csv_dir / "table.csv"), "--target", "churn", "--losses", "focal:gamma=1,logloss",
-                   "--folds", "2", "--rounds", "3", "--output", str(out), "--quiet", cwd=tmp_path)
+    proc = run_cli(
+        "--data",
+        str(csv_dir / "table.csv"),
+        "--target",
+        "churn",
+        "--losses",
+        "focal:gamma=1,logloss",
+        "--folds",
+        "2",
+        "--rounds",
+        "3",
+        "--output",
+        str(out),
+        "--quiet",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "binary" in proc.stdout and "2-fold CV" in proc.stdout and "positive (yes)" in proc.stdout
     assert "focal(gamma=1)" in proc.stdout and "one-hot encoded 'colour'" in proc.stdout
@@ -95,9 +132,21 @@ def test_csv_binary_with_folds_and_loss_parameters(tmp_path, csv_dir):
 
 
 def test_csv_regression_one_engine(tmp_path, csv_dir):
-    proc = run_cli("--data", str(csv_dir / "table.csv"), "--target", "price", "--engines", "lightgbm",
-                   "--losses", "quantile:quantile=0.8,huber", "--rounds", "3", "--output", str(tmp_path / "o"),
-                   cwd=tmp_path)
+    proc = run_cli(
+        "--data",
+        str(csv_dir / "table.csv"),
+        "--target",
+        "price",
+        "--engines",
+        "lightgbm",
+        "--losses",
+        "quantile:quantile=0.8,huber",
+        "--rounds",
+        "3",
+        "--output",
+        str(tmp_path / "o"),
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "regression" in proc.stdout
     assert "builtin quantile(0.8)" in proc.stdout and "quantile(0.8)" in proc.stdout
@@ -105,8 +154,17 @@ def test_csv_regression_one_engine(tmp_path, csv_dir):
 
 
 def test_csv_auto_multiclass(tmp_path, csv_dir):
-    proc = run_cli("--data", str(csv_dir / "table.csv"), "--target", "grade", "--rounds", "2",
-                   "--output", str(tmp_path / "o"), cwd=tmp_path)
+    proc = run_cli(
+        "--data",
+        str(csv_dir / "table.csv"),
+        "--target",
+        "grade",
+        "--rounds",
+        "2",
+        "--output",
+        str(tmp_path / "o"),
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "multiclass" in proc.stdout and "3 classes" in proc.stdout and "mfocal" in proc.stdout
 
@@ -128,8 +186,20 @@ def test_csv_auto_multiclass(tmp_path, csv_dir):
         (["--data", "{d}/table.csv", "--target", "churn", "--engines", "catboost"], "unknown engine"),
         (["--rounds", "0"], "--rounds"),
     ],
-    ids=["missing-file", "empty", "broken", "wide-text-column", "missing-target", "regression-as-binary",
-         "text-as-regression", "no-target", "wrong-task-loss", "unknown-loss", "unknown-engine", "zero-rounds"],
+    ids=[
+        "missing-file",
+        "empty",
+        "broken",
+        "wide-text-column",
+        "missing-target",
+        "regression-as-binary",
+        "text-as-regression",
+        "no-target",
+        "wrong-task-loss",
+        "unknown-loss",
+        "unknown-engine",
+        "zero-rounds",
+    ],
 )
 def test_bad_input_exits_2_with_one_line(tmp_path, csv_dir, args, message):
     args = [a.replace("{d}", str(csv_dir)) for a in args]
@@ -158,16 +228,29 @@ def test_custom_logloss_reproduces_builtin_objective():
 def test_candidates_pair_regression_losses_with_builtins():
     y = np.random.default_rng(0).normal(10, 2, 200)
     labels = [c.label for c in make_candidates("regression", y, ["huber:delta=2", "quantile"])]
-    assert labels == ["builtin", "builtin huber(delta=2)", "huber(delta=2)", "builtin quantile(0.5)",
-                      "quantile(0.5)", "builtin quantile(0.9)", "quantile(0.9)"]
+    assert labels == [
+        "builtin",
+        "builtin huber(delta=2)",
+        "huber(delta=2)",
+        "builtin quantile(0.5)",
+        "quantile(0.5)",
+        "builtin quantile(0.9)",
+        "quantile(0.9)",
+    ]
     assert [c.label for c in make_candidates("binary", (y > 10).astype(float), ["huber", "focal"])] == [
-        "builtin", "focal"]
+        "builtin",
+        "focal",
+    ]
 
 
 @pytest.mark.parametrize(
     ("values", "task", "expected"),
-    [([0, 1, 1, 0], "auto", "binary"), (["a", "b", "c", "a"], "auto", "multiclass"),
-     ([0, 1, 2, 3, 4, 2], "auto", "multiclass"), ([0.5, 1.2, 3.3, 0.1], "auto", "regression")],
+    [
+        ([0, 1, 1, 0], "auto", "binary"),
+        (["a", "b", "c", "a"], "auto", "multiclass"),
+        ([0, 1, 2, 3, 4, 2], "auto", "multiclass"),
+        ([0.5, 1.2, 3.3, 0.1], "auto", "regression"),
+    ],
 )
 def test_task_detection(values, task, expected):
     assert encode_target("t", np.array(values), task)[1] == expected

@@ -32,8 +32,9 @@ def brute_force(loss, y, w):
     values = [total_loss(loss, y, c, w) for c in grid]
     i = int(np.argmin(values))
     a, b = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
-    res = minimize_scalar(lambda c: total_loss(loss, y, c, w), bounds=(a, b), method="bounded",
-                          options={"xatol": 1e-12})
+    res = minimize_scalar(
+        lambda c: total_loss(loss, y, c, w), bounds=(a, b), method="bounded", options={"xatol": 1e-12}
+    )
     return (res.x, res.fun) if res.fun < values[i] else (grid[i], values[i])
 
 

@@ -209,9 +209,7 @@ def test_loss_is_nonnegative_and_zero_at_target(default_loss):
     if default_loss.task == "regression":
         assert np.all(default_loss.loss(y, y) == 0)
         r = np.array([0.1, 1.0, 10.0, 100.0])
-        assert np.all(np.diff(default_loss.loss(np.zeros(4), r)) > 0) or default_loss.get_params().get(
-            "quantile"
-        )
+        assert np.all(np.diff(default_loss.loss(np.zeros(4), r)) > 0) or default_loss.get_params().get("quantile")
 
 
 def test_inverse_link(default_loss):

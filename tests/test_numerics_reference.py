@@ -53,8 +53,11 @@ def _mismatches(loss, entries, rtol=RTOL):
     for e in entries:
         y = int(e["y"]) if loss.task == "multiclass" else e["y"]
         got = _library_values(loss, y, e["z"])
-        want = ([mpf(e["value"])], [mpf(s) for s in as_list(e["gradient"])],
-                [mpf(s) for s in as_list(e["hessian_exact"])])
+        want = (
+            [mpf(e["value"])],
+            [mpf(s) for s in as_list(e["gradient"])],
+            [mpf(s) for s in as_list(e["hessian_exact"])],
+        )
         for what, g, w in zip(("value", "gradient", "hessian"), got, want):
             for gi, wi in zip(g, w):
                 if not close(gi, wi, rtol):

@@ -89,8 +89,7 @@ def _joblib_round_trip(obj):
 def test_engine_adapters_pickle_with_their_loss():
     """Bound adapter methods pickle together with their loss (no lambdas)."""
     loss = gbo.FocalLoss(gamma=1.5, alpha=0.3)
-    for name in ("xgboost_objective", "xgboost_metric", "lightgbm_objective", "lightgbm_metric",
-                 "sklearn_objective"):
+    for name in ("xgboost_objective", "xgboost_metric", "lightgbm_objective", "lightgbm_metric", "sklearn_objective"):
         restored = pickle.loads(pickle.dumps(getattr(loss, name)))
         assert restored.__self__ == loss and restored.__name__ == name
 

@@ -30,9 +30,7 @@ def example_losses() -> list[Loss]:
     for h in FocalLoss.hessian_options:
         out += [FocalLoss(gamma=g, alpha=a, hessian=h) for g in (0.0, 0.5, 2.0, 5.0) for a in (None, 0.25)]
         out += [
-            MulticlassFocalLoss(gamma=g, alpha=a, hessian=h)
-            for g in (0.0, 0.5, 2.0)
-            for a in (None, [0.5, 1.0, 2.0])
+            MulticlassFocalLoss(gamma=g, alpha=a, hessian=h) for g in (0.0, 0.5, 2.0) for a in (None, [0.5, 1.0, 2.0])
         ]
     out += [WeightedLogLoss(), WeightedLogLoss(pos_weight=3.0, neg_weight=0.5)]
     for h in HuberLoss.hessian_options:

@@ -75,9 +75,7 @@ class Loss:
         valid = self._param_names()
         for key in params:
             if key not in valid:
-                raise ValueError(
-                    f"Invalid parameter {key!r} for {type(self).__name__}; valid parameters are {valid}"
-                )
+                raise ValueError(f"Invalid parameter {key!r} for {type(self).__name__}; valid parameters are {valid}")
         old = dict(self.__dict__)
         try:
             for key, value in params.items():
@@ -138,8 +136,7 @@ class Loss:
         if z.ndim == 2:
             if z.shape[1] != 1:
                 raise ValueError(
-                    f"raw_prediction must be 1-D for {type(self).__name__} (a {self.task} loss), "
-                    f"got shape {z.shape}"
+                    f"raw_prediction must be 1-D for {type(self).__name__} (a {self.task} loss), got shape {z.shape}"
                 )
             z = z[:, 0]
         return z
