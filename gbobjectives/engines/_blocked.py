@@ -122,9 +122,16 @@ def run_blocked(
         ws = workspaces[i]
         for start in range(lo, hi, block):
             sl = slice(start, min(start + block, hi))
-            g, h = kernel(z[sl], rows_view(prep, sl), ws)
-            grad_out[sl] = g
-            hess_out[sl] = h
+            dest = ws.outputs = (grad_out[sl], hess_out[sl])
+            try:
+                g, h = kernel(z[sl], rows_view(prep, sl), ws)
+            finally:
+                ws.outputs = None
+            # a kernel may have written its results into the destination already
+            if g is not dest[0]:
+                dest[0][...] = g
+            if h is not dest[1]:
+                dest[1][...] = h
 
     if threads == 1:
         work(0)

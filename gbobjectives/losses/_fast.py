@@ -29,7 +29,7 @@ import threading
 
 import numpy as np
 
-__all__ = ["Workspace", "sigmoid_parts", "logloss_t", "focal_d1_d2_upper"]
+__all__ = ["Workspace", "exp_parts", "sigmoid_parts", "logloss_t", "focal_d1_d2_upper"]
 
 
 class Workspace:
@@ -43,6 +43,8 @@ class Workspace:
     def __init__(self) -> None:
         self._bufs: dict[str, np.ndarray] = {}
         self.lock = threading.Lock()
+        #: the caller's destination views for this block's ("grad", "hess"), or None
+        self.outputs: tuple[np.ndarray, np.ndarray] | None = None
 
     def get(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
         size = 1
@@ -56,8 +58,17 @@ class Workspace:
     def like(self, name: str, a: np.ndarray) -> np.ndarray:
         return self.get(name, a.shape, a.dtype)
 
+    def result(self, which: int, a: np.ndarray) -> np.ndarray:
+        """Where a kernel should write its final gradient (``which=0``) or Hessian (1), shaped
+        like ``a``: the caller's destination itself when it has that shape (saves a copy pass;
+        a float64 result is rounded to a float32 destination by the ufunc as it stores),
+        else a scratch buffer."""
+        if self.outputs is not None and self.outputs[which].shape == a.shape:
+            return self.outputs[which]
+        return self.like(("grad", "hess")[which], a)
 
-def _exp_parts(u: np.ndarray, ws: Workspace) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+
+def exp_parts(u: np.ndarray, ws: Workspace) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``e = exp(-|u|)`` in (0, 1] (no overflow at any margin), ``s = 1/(1+e) = max(p, q)``
     and ``es = e*s = min(p, q)``."""
     e = np.abs(u, out=ws.like("e", u))
@@ -73,7 +84,7 @@ def sigmoid_parts(u: np.ndarray, ws: Workspace) -> tuple[np.ndarray, np.ndarray,
 
     With m = [u >= 0] (exactly 0 or 1): p = max(es, s*m), q = max(es, s - s*m).
     """
-    e, s, es = _exp_parts(u, ws)
+    e, s, es = exp_parts(u, ws)
     sm = np.greater_equal(u, 0, out=ws.like("p", u))
     np.multiply(sm, s, out=sm)
     np.subtract(s, sm, out=s)
@@ -84,7 +95,7 @@ def sigmoid_parts(u: np.ndarray, ws: Workspace) -> tuple[np.ndarray, np.ndarray,
 
 def logloss_t(u: np.ndarray, ws: Workspace) -> tuple[np.ndarray, np.ndarray]:
     """``q = sigma(-u)`` and ``p*q`` (= sigma(u) sigma(-u) = e s^2, never p(1-p)) from one exp."""
-    e, s, es = _exp_parts(u, ws)
+    e, s, es = exp_parts(u, ws)
     pq = np.multiply(es, s, out=e)
     q = np.less(u, 0, out=ws.like("p", u))
     np.multiply(q, s, out=q)
