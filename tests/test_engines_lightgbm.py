@@ -227,6 +227,15 @@ def test_bad_labels_fail_before_any_tree():
         gbo.lightgbm.train(gbo.HuberLoss(), {"objective": "huber"}, lgb.Dataset(X, label=yr), 3)
 
 
+@pytest.mark.parametrize("alias", ["learning_rate", "eta", "shrinkage_rate"])
+@pytest.mark.parametrize("value", [0.0, -0.1, float("nan")])
+def test_a_non_positive_learning_rate_is_a_clear_error(alias, value):
+    # LightGBM 4.7 itself crashes the whole process on learning_rate=0
+    X, y = binary(n=50)
+    with pytest.raises(ValueError, match=rf"params\['{alias}'\] must be a finite number in \(0, inf\)"):
+        gbo.lightgbm.train(gbo.FocalLoss(), {**PARAMS, alias: value}, lgb.Dataset(X, label=y), 3)
+
+
 def test_nan_raw_scores_raise():
     X, y = binary(n=20)
     z = np.zeros(20)

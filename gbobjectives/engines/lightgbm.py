@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from gbobjectives._validation import check_scalar_param
 from gbobjectives.engines import _common
 
 __all__ = ["objective", "metric", "train", "fold_start_into_booster"]
@@ -33,6 +34,7 @@ _ENGINE = "LightGBM"
 
 # every alias LightGBM accepts for these parameters (from its docs / config.h)
 _OBJECTIVE_ALIASES = ("objective", "objective_type", "app", "application", "loss")
+_LEARNING_RATE_ALIASES = ("learning_rate", "shrinkage_rate", "eta")
 _METRIC_ALIASES = ("metric", "metrics", "metric_types")
 _NUM_CLASS_ALIASES = ("num_class", "num_classes")
 
@@ -158,6 +160,13 @@ def train(
                 f"params[{alias!r}]={params[alias]!r}: gbobjectives.lightgbm.train uses the loss "
                 f"{loss!r} as the objective; remove it from params"
             )
+    for alias in _LEARNING_RATE_ALIASES:
+        if alias in params:
+            # LightGBM 4.7 crashes the process (segmentation fault) on learning_rate=0
+            try:
+                check_scalar_param(f"params[{alias!r}]", params[alias], low=0.0, low_inclusive=False)
+            except (TypeError, ValueError) as exc:
+                raise type(exc)(f"{exc} (LightGBM's learning rate)") from None
     y_raw, w_raw = _raw_labels(train_set, params)
     n_classes = None
     k_param = next((params.pop(a) for a in _NUM_CLASS_ALIASES if a in params), None)

@@ -1,0 +1,200 @@
+# ruff: noqa: B023  (the closures are called inside the loop iteration that defines them)
+"""Training time of focal/weighted-logloss objectives from other packages, side by side (issue 7).
+
+The peers are never dependencies of gbobjectives: run this in a separate virtual environment.
+
+    python -m venv /tmp/peers
+    /tmp/peers/bin/pip install . imbalance-xgboost==0.8.1 bokbokbok==1.0.5 imlightgbm==0.1.2
+    OMP_WAIT_POLICY=PASSIVE /tmp/peers/bin/python benchmarks/peers.py [--rows 1000000] [--repeats 3]
+
+Same data and trees as ``benchmarks/speed.py`` (1M rows x 20 float32 features, 50 rounds, XGBoost
+depth 6 / LightGBM 63 leaves, 2 threads), binary task. For each engine the built-in logistic
+objective, ``gbobjectives.FocalLoss(gamma=2)`` and each peer's gamma=2 focal objective run
+interleaved in one process; the table gives the median time and the ratio to the built-in.
+Peers that fail to import or to train are reported with their error instead of a time.
+Also reported: whether each objective's gradient and Hessian are finite at margins +-40 and
++-800 (both engines can produce such margins on separable data).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from speed import THREADS, _data  # noqa: E402
+
+
+def _peers(engine):
+    """name -> objective callable (preds, data) -> (grad, hess), or the import error."""
+    out = {}
+    if engine == "xgboost":
+        try:
+            from imxgboost.focal_loss import Focal_Binary_Loss
+
+            out["imbalance-xgboost 0.8.1 Focal_Binary_Loss(2)"] = Focal_Binary_Loss(2.0).focal_binary_object
+        except Exception as exc:  # noqa: BLE001 (reported, not raised)
+            out["imbalance-xgboost"] = exc
+    else:
+        try:
+            from imlightgbm.objective import binary_focal_lgb_objective
+
+            out["imlightgbm 0.1.2 binary_focal(2)"] = functools.partial(binary_focal_lgb_objective, gamma=2.0)
+        except Exception as exc:  # noqa: BLE001
+            out["imlightgbm"] = exc
+    try:
+        from bokbokbok.loss_functions.classification import WeightedFocalLoss
+
+        out["bokbokbok 1.0.5 WeightedFocalLoss(alpha=1, gamma=2)"] = WeightedFocalLoss(alpha=1.0, gamma=2.0)
+    except Exception as exc:  # noqa: BLE001
+        out["bokbokbok"] = exc
+    return out
+
+
+def _finite_at_extremes(obj, engine):
+    """Are grad and hess finite at margins +-40 and +-800, for both labels?"""
+    import numpy as np
+
+    z = np.array([-800.0, -40.0, 40.0, 800.0] * 2)
+    y = np.repeat([0.0, 1.0], 4)
+    X = np.zeros((8, 1), np.float32)
+    if engine == "xgboost":
+        import xgboost as xgb
+
+        d, z = xgb.DMatrix(X, label=y), z.astype(np.float32)
+    else:
+        import lightgbm as lgb
+
+        d = lgb.Dataset(X, label=y).construct()
+    with np.errstate(all="ignore"):
+        g, h = obj(z, d)
+    return bool(np.all(np.isfinite(g)) and np.all(np.isfinite(h)))
+
+
+def run(engine, rows, rounds, repeats):
+    import numpy as np
+
+    import gbobjectives as gbo
+
+    X, y = _data("binary", rows)
+    loss = gbo.FocalLoss(gamma=2.0)
+    if engine == "xgboost":
+        import xgboost as xgb
+
+        d = xgb.DMatrix(X, label=y, nthread=THREADS)
+        base = {"tree_method": "hist", "max_depth": 6, "eta": 0.1, "nthread": THREADS, "max_bin": 256}
+        runs = {"built-in binary:logistic": lambda: xgb.train({**base, "objective": "binary:logistic"}, d, rounds)}
+        runs["gbobjectives FocalLoss(gamma=2)"] = lambda: gbo.xgboost.train(loss, base, d, rounds)
+        plain = {**base, "disable_default_eval_metric": 1}
+
+        def peer_run(obj):
+            return lambda: xgb.train(plain, d, rounds, obj=obj)
+    else:
+        import lightgbm as lgb
+
+        d = lgb.Dataset(X, label=y, params={"max_bin": 255, "verbose": -1}).construct()
+        base = {"num_leaves": 63, "learning_rate": 0.1, "num_threads": THREADS, "verbose": -1, "max_bin": 255}
+        runs = {"built-in binary": lambda: lgb.train({**base, "objective": "binary"}, d, rounds)}
+        runs["gbobjectives FocalLoss(gamma=2)"] = lambda: gbo.lightgbm.train(loss, base, d, rounds)
+
+        def peer_run(obj):
+            return lambda: lgb.train({**base, "objective": obj}, d, rounds)
+
+    ours_obj = loss.xgboost_objective if engine == "xgboost" else loss.lightgbm_objective
+    finite = {"gbobjectives FocalLoss(gamma=2)": _finite_at_extremes(ours_obj, engine)}
+    errors = {}
+    for name, obj in _peers(engine).items():
+        if isinstance(obj, Exception):
+            errors[name] = f"{type(obj).__name__}: {obj}"
+            continue
+        try:
+            finite[name] = _finite_at_extremes(obj, engine)
+            peer_run(obj)()  # also the warm-up
+        except Exception as exc:  # noqa: BLE001
+            errors[name] = f"{type(exc).__name__}: {exc}"
+            continue
+        runs[name] = peer_run(obj)
+    times = {k: [] for k in runs}
+    for _ in range(repeats):
+        for k, f in runs.items():
+            t = time.perf_counter()
+            f()
+            times[k].append(time.perf_counter() - t)
+    builtin = next(iter(runs))
+    med = {k: float(np.median(v)) for k, v in times.items()}
+    return {
+        "engine": engine,
+        "times_s": times,
+        "median_s": med,
+        "ratio": {k: med[k] / med[builtin] for k in med},
+        "finite_at_800": finite,
+        "errors": errors,
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--rounds", type=int, default=50)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--engine", choices=["xgboost", "lightgbm"], action="append")
+    ap.add_argument("--out", default="benchmarks/results/peers.md")
+    a = ap.parse_args()
+    os.environ.setdefault("GBOBJECTIVES_NUM_THREADS", str(THREADS))
+    import lightgbm
+    import numpy
+    import xgboost
+
+    meta = {
+        "machine": platform.machine(),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "xgboost": xgboost.__version__,
+        "lightgbm": lightgbm.__version__,
+        "rows": a.rows,
+        "rounds": a.rounds,
+        "repeats": a.repeats,
+        "load_avg_before": os.getloadavg(),
+    }
+    results = []
+    for engine in a.engine or ("xgboost", "lightgbm"):
+        results.append(run(engine, a.rows, a.rounds, a.repeats))
+        print(json.dumps(results[-1]), file=sys.stderr, flush=True)
+    meta["load_avg_after"] = os.getloadavg()
+    out = Path(a.out)
+    out.with_suffix(".json").write_text(json.dumps({"meta": meta, "results": results}, indent=1) + "\n")
+    lines = [
+        "# Focal-loss objectives of other packages vs gbobjectives vs the built-in (issue 7)\n",
+        "Commands (a separate venv: the peers are never dependencies):\n",
+        "```",
+        "python -m venv /tmp/peers",
+        "/tmp/peers/bin/pip install . imbalance-xgboost==0.8.1 bokbokbok==1.0.5 imlightgbm==0.1.2",
+        f"OMP_WAIT_POLICY=PASSIVE /tmp/peers/bin/python benchmarks/peers.py --rows {a.rows} --repeats {a.repeats}",
+        "```\n",
+        "```",
+        json.dumps(meta, indent=1),
+        "```\n",
+        "Ratio = median training time / the built-in logistic objective's, runs interleaved in one process."
+        " 'finite' = gradient and Hessian finite at margins +-40 and +-800.\n",
+    ]
+    for r in results:
+        lines += [f"## {r['engine']}\n", "| objective | median s | ratio | finite |", "|---|---:|---:|---|"]
+        for k, v in r["median_s"].items():
+            fin = {None: "-", True: "yes", False: "NO"}[r["finite_at_800"].get(k)]
+            lines.append(f"| {k} | {v:.2f} | {r['ratio'][k]:.2f} | {fin} |")
+        for k, e in r["errors"].items():
+            lines.append(f"| {k} | failed: {e} | | |")
+        lines.append("")
+    out.write_text("\n".join(lines) + "\n")
+    print(out.read_text())
+
+
+if __name__ == "__main__":
+    main()
