@@ -14,6 +14,7 @@ Nothing here imports an engine, so ``import gbobjectives`` works without either.
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
 import weakref
@@ -59,12 +60,21 @@ def _entries_for(owner: Any) -> dict | None:
     if hit is not None and hit[0]() is owner:
         return hit[1]
     try:
-        ref = weakref.ref(owner, lambda _r, key=key: _CACHE.pop(key, None))
+        ref = weakref.ref(owner, functools.partial(_forget, _CACHE, key))
     except TypeError:  # not weak-referenceable: validate every time (always correct)
         return None
     entries: dict = {}
     _CACHE[key] = (ref, entries)
     return entries
+
+
+def _forget(cache: dict, key: int, ref: weakref.ref) -> None:
+    """Weak-reference callback: drop the dead owner's entry. The cache is bound as an argument
+    (a module global may already be None when this runs at interpreter exit), and an entry
+    that a newer owner with a reused id holds is left alone."""
+    hit = cache.get(key)
+    if hit is not None and hit[0] is ref:
+        del cache[key]
 
 
 def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
