@@ -11,8 +11,13 @@ the engines' built-in objectives. The built-ins (XGBoost's adaptive trees for
 weighted tau-quantile of the residuals ``y - score`` of the rows in it, times the learning
 rate. This module does the same for any loss that declares a leaf rule
 ``loss.leaf_value(residuals, weights) -> float`` (the best constant for those residuals:
-:class:`~gbobjectives.QuantileLoss` -> exact weighted tau-quantile,
-:class:`~gbobjectives.HuberLoss` -> exact Huber M-estimate).
+:class:`~gbobjectives.QuantileLoss` -> exact weighted tau-quantile, the midpoint of the
+minimisers: at tau = 0.5 without weights the textbook median, as both built-ins use;
+:class:`~gbobjectives.HuberLoss` -> exact Huber M-estimate), and optionally a batched
+``loss.leaf_values(residuals, weights, groups, n_groups)`` solving all leaves at once.
+The residual is taken against the score *before* the tree and the learning rate applied
+after the refit, in that order, as in LightGBM's ``GBDT::TrainOneIter`` (``RenewTreeOutput``
+then ``Shrinkage``) and XGBoost's adaptive trees.
 
 Mechanism (measured on XGBoost 3.2 / LightGBM 4.7; see ``benchmarks/results/refit.md``)
 ---------------------------------------------------------------------------------------
@@ -62,24 +67,34 @@ def leaf_values(
     """Leaf ids present in ``leaf`` and their refit values ``learning_rate * loss.leaf_value(...)``.
 
     ``residual`` is ``y - score before the tree``. A leaf whose rows all have zero weight has
-    no best constant: its value is NaN, meaning "keep the engine's value".
+    no best constant: its value is NaN, meaning "keep the engine's value". A loss may also
+    declare ``leaf_values(residuals, weights, groups, n_groups)``, all leaves at once (as
+    :class:`~gbobjectives.HuberLoss` does, vectorised); it must equal ``leaf_value`` on each
+    group's rows (NaN for zero total weight). Otherwise ``leaf_value`` is called per leaf.
 
     Example
     -------
     >>> from gbobjectives import QuantileLoss
-    >>> ids, v = leaf_values(QuantileLoss(0.5), np.array([3, 1, 3]), np.array([1.0, 5.0, 2.0]), np.ones(3), 0.1)
-    >>> ids.tolist(), v.tolist()
-    ([1, 3], [0.5, 0.1])
+    >>> ids, v = leaf_values(QuantileLoss(0.5), np.array([3, 1, 3]), np.array([1.0, 5.0, 2.0]), np.ones(3), 0.5)
+    >>> ids.tolist(), v.tolist()  # leaf 3: the median of {1, 2} is 1.5
+    ([1, 3], [2.5, 0.75])
     """
-    order = np.argsort(leaf, kind="stable")  # one sort groups the rows by leaf
-    ls, r, w = leaf[order], residual[order], weight[order]
-    ids, starts = np.unique(ls, return_index=True)
-    bounds = np.append(starts, ls.size)
-    vals = np.empty(ids.size)
-    for j in range(ids.size):
-        a, b = bounds[j], bounds[j + 1]
-        wj = w[a:b]
-        vals[j] = loss.leaf_value(r[a:b], wj) if np.sum(wj) > 0 else np.nan
+    leaf = np.asarray(leaf, dtype=np.intp)
+    # leaf ids are small non-negative node/leaf indices: compact them to 0..n_leaves-1 in O(n)
+    present = np.bincount(leaf) > 0
+    ids = np.flatnonzero(present)
+    group = (np.cumsum(present) - 1)[leaf]
+    batched = getattr(loss, "leaf_values", None)
+    if callable(batched):
+        vals = np.asarray(batched(residual, weight, group, ids.size), dtype=np.float64)
+    else:
+        order = np.argsort(group, kind="stable")  # one sort groups the rows by leaf
+        r, w = residual[order], weight[order]
+        bounds = np.searchsorted(group[order], np.arange(ids.size + 1))
+        vals = np.empty(ids.size)
+        for j in range(ids.size):
+            a, b = bounds[j], bounds[j + 1]
+            vals[j] = loss.leaf_value(r[a:b], w[a:b]) if np.sum(w[a:b]) > 0 else np.nan
     return ids, learning_rate * vals
 
 

@@ -46,6 +46,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from gbobjectives.losses import LOSSES, HuberLoss, Loss, MulticlassFocalLoss, WeightedLogLoss
 from gbobjectives.losses.regression import weighted_quantile
+from gbobjectives.refit import supports_refit
 
 __all__ = ["BoostedClassifier", "BoostedRegressor", "load_model", "ENGINES"]
 
@@ -176,6 +177,7 @@ class _XGBoostBackend(_Backend):
             early_stopping_rounds=early_stopping_rounds if dvalid else None,
             evals_result=history,
             verbose_eval=False,
+            refit_leaves=getattr(est, "refit_leaves", None),
         )
         best = int(booster.best_iteration) if early_stopping_rounds and dvalid else None
         return booster, best, history
@@ -271,6 +273,7 @@ class _LightGBMBackend(_Backend):
             valid_sets=valid or None,
             valid_names=[f"valid_{i}" for i in range(len(valid))] or None,
             callbacks=callbacks,
+            refit_leaves=getattr(est, "refit_leaves", None),
         )
         # LightGBM's best_iteration counts rounds from 1; we report XGBoost's 0-based index
         best = int(booster.best_iteration) - 1 if early_stopping_rounds and valid else None
@@ -294,8 +297,16 @@ _BACKENDS: dict[str, _Backend] = {"xgboost": _XGBoostBackend(), "lightgbm": _Lig
 
 
 # ------------------------------------------------------------------------------------ estimators
-def _check_number(name: str, value: Any, *, low: float, low_inclusive: bool = True, high: float | None = None,
-                  integer: bool = False, allow_none: bool = False) -> None:
+def _check_number(
+    name: str,
+    value: Any,
+    *,
+    low: float,
+    low_inclusive: bool = True,
+    high: float | None = None,
+    integer: bool = False,
+    allow_none: bool = False,
+) -> None:
     if value is None and allow_none:
         return
     kind = numbers.Integral if integer else numbers.Real
@@ -389,7 +400,11 @@ class _BoostedBase(BaseEstimator):
         _check_number("reg_alpha", self.reg_alpha, low=0.0, allow_none=True)
         _check_number("early_stopping_rounds", self.early_stopping_rounds, low=1, integer=True, allow_none=True)
         _check_number(
-            "validation_fraction", self.validation_fraction, low=0.0, low_inclusive=False, high=1.0,
+            "validation_fraction",
+            self.validation_fraction,
+            low=0.0,
+            low_inclusive=False,
+            high=1.0,
             allow_none=True,
         )
         if self.validation_fraction is not None and self.validation_fraction >= 1.0:
@@ -398,8 +413,7 @@ class _BoostedBase(BaseEstimator):
             raise ValueError(f"engine_params must be a dict or None, got {type(self.engine_params).__name__}")
         if self.loss is not None and not isinstance(self.loss, Loss):
             raise TypeError(
-                f"loss must be a gbobjectives loss instance (e.g. {sorted(LOSSES)[0]}()) or None, "
-                f"got {self.loss!r}"
+                f"loss must be a gbobjectives loss instance (e.g. {sorted(LOSSES)[0]}()) or None, got {self.loss!r}"
             )
 
     def _check_loss_task(self, loss: Loss) -> None:
@@ -676,6 +690,13 @@ class BoostedRegressor(RegressorMixin, _BoostedBase):
         and resists gross outliers in y, whatever the units of y. (A fixed ``HuberLoss()``
         with delta 1 would be least absolute deviation for targets in the thousands and crawl.)
         The fitted loss, with its delta, is ``loss_``.
+    refit_leaves : bool or None, default None
+        After each tree is grown, re-set every leaf to ``learning_rate`` times the loss's best
+        constant for the residuals in it (:mod:`gbobjectives.refit`), as the engines' built-in
+        quantile objectives do: an exact weighted quantile for ``QuantileLoss``, the Huber
+        M-estimate for ``HuberLoss``. None means on for losses that declare such a rule
+        (``QuantileLoss``, ``HuberLoss``, so the default loss too) and off for the others; True
+        with a loss without one raises at fit. False gives plain gradient/Hessian leaves.
 
     Attributes: ``n_features_in_``, ``feature_names_in_``, ``loss_``, ``booster_``,
     ``init_score_``, ``best_iteration_``, ``n_estimators_``, ``evals_result_``.
@@ -692,6 +713,63 @@ class BoostedRegressor(RegressorMixin, _BoostedBase):
     """
 
     _tasks = ("regression",)
+
+    # scikit-learn reads the parameters from this signature (get_params, clone, set_params)
+    def __init__(
+        self,
+        loss: Loss | None = None,
+        engine: str = "xgboost",
+        n_estimators: int = 100,
+        learning_rate: float = 0.1,
+        max_depth: int | None = None,
+        num_leaves: int | None = None,
+        subsample: float | None = None,
+        colsample_bytree: float | None = None,
+        min_child_weight: float | None = None,
+        min_child_samples: int | None = None,
+        reg_lambda: float | None = None,
+        reg_alpha: float | None = None,
+        early_stopping_rounds: int | None = None,
+        validation_fraction: float | None = 0.1,
+        n_jobs: int | None = None,
+        random_state: int | np.random.RandomState | None = None,
+        engine_params: dict[str, Any] | None = None,
+        refit_leaves: bool | None = None,
+    ) -> None:
+        super().__init__(
+            loss=loss,
+            engine=engine,
+            n_estimators=n_estimators,
+            learning_rate=learning_rate,
+            max_depth=max_depth,
+            num_leaves=num_leaves,
+            subsample=subsample,
+            colsample_bytree=colsample_bytree,
+            min_child_weight=min_child_weight,
+            min_child_samples=min_child_samples,
+            reg_lambda=reg_lambda,
+            reg_alpha=reg_alpha,
+            early_stopping_rounds=early_stopping_rounds,
+            validation_fraction=validation_fraction,
+            n_jobs=n_jobs,
+            random_state=random_state,
+            engine_params=engine_params,
+        )
+        self.refit_leaves = refit_leaves
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        if self.refit_leaves is not None and not isinstance(self.refit_leaves, (bool, np.bool_)):
+            raise ValueError(f"refit_leaves must be True, False or None, got {self.refit_leaves!r}")
+
+    def _check_loss_task(self, loss: Loss) -> None:
+        super()._check_loss_task(loss)
+        # fail before any tree is built, with the estimator's parameter name
+        if self.refit_leaves and not supports_refit(loss):
+            raise ValueError(
+                f"refit_leaves=True needs a loss with a leaf rule (QuantileLoss, HuberLoss); {loss!r} "
+                "has none: use refit_leaves=None or False"
+            )
 
     def fit(
         self,
@@ -761,8 +839,11 @@ def _versions() -> dict[str, str | None]:
 
     from gbobjectives import __version__
 
-    out: dict[str, str | None] = {"gbobjectives": __version__, "scikit-learn": sklearn.__version__,
-                                  "numpy": np.__version__}
+    out: dict[str, str | None] = {
+        "gbobjectives": __version__,
+        "scikit-learn": sklearn.__version__,
+        "numpy": np.__version__,
+    }
     for name in ENGINES:
         try:
             out[name] = importlib.import_module(name).__version__
@@ -817,8 +898,10 @@ def _loss_document(loss: Loss) -> dict[str, Any]:
 
 
 def _loss_from_document(doc: Any) -> Loss:
-    if not isinstance(doc, Mapping) or not isinstance(doc.get("class"), str) or not isinstance(
-        doc.get("params"), Mapping
+    if (
+        not isinstance(doc, Mapping)
+        or not isinstance(doc.get("class"), str)
+        or not isinstance(doc.get("params"), Mapping)
     ):
         raise ValueError(f"invalid loss entry {doc!r}: expected {{'class': name, 'params': {{...}}}}")
     cls = LOSSES.get(doc["class"])

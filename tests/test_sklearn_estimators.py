@@ -148,9 +148,7 @@ def test_predictions_start_from_init_score(engine, kind, loss):
 @pytest.mark.parametrize("engine", ENGINES)
 def test_pipeline_gridsearch_over_loss_parameters_n_jobs_2(engine):
     X, y = binary_data()
-    pipe = Pipeline(
-        [("scale", StandardScaler()), ("clf", BoostedClassifier(loss=FocalLoss(), engine=engine, **FAST))]
-    )
+    pipe = Pipeline([("scale", StandardScaler()), ("clf", BoostedClassifier(loss=FocalLoss(), engine=engine, **FAST))])
     search = GridSearchCV(pipe, {"clf__loss__gamma": [0, 1, 2]}, cv=2, scoring="roc_auc", n_jobs=2)
     search.fit(X, y)
     assert search.best_params_["clf__loss__gamma"] in (0, 1, 2)
@@ -207,8 +205,13 @@ def test_early_stopping_on_eval_set_uses_the_loss_metric(engine):
     flip = np.random.default_rng(0).random(len(y)) < 0.25  # label noise so that it overfits
     y = np.where(flip, 1 - y, y)
     clf = BoostedClassifier(
-        engine=engine, loss=FocalLoss(gamma=1.0), n_estimators=300, learning_rate=0.3, early_stopping_rounds=5,
-        n_jobs=1, random_state=0,
+        engine=engine,
+        loss=FocalLoss(gamma=1.0),
+        n_estimators=300,
+        learning_rate=0.3,
+        early_stopping_rounds=5,
+        n_jobs=1,
+        random_state=0,
     )
     clf.fit(X[:300], y[:300], eval_set=(X[300:], y[300:]))
     assert clf.best_iteration_ is not None and clf.best_iteration_ < 200
@@ -221,8 +224,13 @@ def test_early_stopping_on_eval_set_uses_the_loss_metric(engine):
 def test_early_stopping_with_validation_fraction(engine):
     X, y = regression_data(n=300)
     reg = BoostedRegressor(
-        engine=engine, n_estimators=400, learning_rate=0.5, early_stopping_rounds=3, validation_fraction=0.2,
-        n_jobs=1, random_state=0,
+        engine=engine,
+        n_estimators=400,
+        learning_rate=0.5,
+        early_stopping_rounds=3,
+        validation_fraction=0.2,
+        n_jobs=1,
+        random_state=0,
     ).fit(X, y)
     assert reg.best_iteration_ is not None and reg.best_iteration_ < 399
     assert reg.score(X, y) > 0.9
