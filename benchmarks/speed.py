@@ -131,8 +131,10 @@ def _child(engine, rows, rounds, repeats):
         for f in runs.values():  # warm-up: imports, kernel buffers, first-call costs
             f(2)
         times = {key: [] for key in runs}
-        for _ in range(repeats):
-            for key, f in runs.items():
+        for rep in range(repeats):
+            # alternate the order (b, c, ... then ..., c, b): a slow drift of the machine's speed
+            # then weighs on both sides alike
+            for key, f in list(runs.items())[:: 1 if rep % 2 == 0 else -1]:
                 t = time.perf_counter()
                 f()
                 times[key].append(time.perf_counter() - t)
@@ -181,14 +183,14 @@ def _per_call(rows):
             os.environ["GBOBJECTIVES_NUM_THREADS"] = str(THREADS)
             d = _engine_data(engine, X[:, :1], y)  # a fresh data set: its first call allocates
             tracemalloc.start()
-            obj(zin, d)
+            obj(zin, d)  # allocates the reusable buffers (kept: they count in later baselines)
             row[f"{engine}_first_peak_MB"] = tracemalloc.get_traced_memory()[1] / 2**20
-            tracemalloc.reset_peak()
-            g, h = obj(zin, d)
-            del g, h
-            tracemalloc.reset_peak()
-            obj(zin, d)
-            row[f"{engine}_steady_peak_MB"] = tracemalloc.get_traced_memory()[1] / 2**20
+            for _ in range(2):  # the second call is the steady state
+                base = tracemalloc.get_traced_memory()[0]
+                tracemalloc.reset_peak()
+                obj(zin, d)
+                extra = tracemalloc.get_traced_memory()[1] - base
+            row[f"{engine}_steady_peak_MB"] = extra / 2**20
             tracemalloc.stop()
         res.append(row)
         print(json.dumps(row), file=sys.stderr, flush=True)

@@ -131,6 +131,10 @@ def _labels_entry(
             y, w = hit[2], hit[3]
             if y.shape[0] != z.shape[0]:
                 raise ValueError(f"the {engine} data set has {y.shape[0]} labels but {z.shape[0]} raw scores")
+            if hit[0] is not y_arr or hit[1] is not w_arr:
+                # equal, not identical: keep the caller's objects, so that a caller handing the
+                # same ones back every round (gbobjectives.xgboost.train) is matched by identity
+                entries[key] = (_detach(y_arr, owner), _detach(w_arr, owner), *hit[2:])
             return y, w, hit[4]
     try:
         y = scorer._check_labels(y_arr, z)
