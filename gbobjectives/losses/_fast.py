@@ -110,11 +110,11 @@ def focal_d1_d2_upper(u: np.ndarray, gamma: float, hessian: str, ws: Workspace) 
     Gauss-Newton: ``q^g [q^2 + 2g p q + g(g-1) p^2 L]``. Both results live in ``ws``.
     """
     p, q, e = sigmoid_parts(u, ws)
-    # L = softplus(-u) = max(-u, 0) + log1p(exp(-|u|))
+    # L = softplus(-u) = max(-u, 0) + log1p(exp(-|u|)) = log1p(e) - min(u, 0): two non-negative
+    # terms (subtracting -y rounds exactly as adding y), one pass fewer than negate-max-add
     np.log1p(e, out=e)
-    pL = np.negative(u, out=ws.like("pL", u))
-    np.maximum(pL, 0.0, out=pL)
-    pL += e
+    pL = np.minimum(u, 0.0, out=ws.like("pL", u))
+    np.subtract(e, pL, out=pL)
     pL *= p  # p*L = -p log p <= 1/e: gamma*L alone could overflow
     qg = ws.like("qg", u)
     if gamma == 2.0:

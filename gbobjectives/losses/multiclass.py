@@ -198,12 +198,14 @@ class MulticlassFocalLoss(MulticlassLoss):
         #                     = rho (d2 rho + d1 (1 - rho));
         # true class (rho = 0): grad = sd1 = -d1, hess = sd2, where sd1 = scale phi'(a) = -d1
         # and sd2 = scale phi''(a) = d2
-        grad = np.multiply(rho, d1, out=ws.get("mc_grad", (K, B), z.dtype))
-        grad.reshape(-1)[idx] = np.negative(d1, out=d1)
-        hess = np.multiply(rho, d2, out=ws.get("mc_hess", (K, B), z.dtype))
-        hess += omr
+        # Three (K, B) buffers in all (zt/e/rho, eq, omr): the block's working set stays in a
+        # 1 MiB L2 cache; eq is free once s1 is known and takes the products, omr becomes hess.
+        tmp = np.multiply(rho, d2, out=eq)
+        hess = np.add(omr, tmp, out=omr)
         hess *= rho
         hess.reshape(-1)[idx] = d2
+        grad = np.multiply(rho, d1, out=eq)
+        grad.reshape(-1)[idx] = np.negative(d1, out=d1)
         return grad.T, hess.T
 
     # ------------------------------------------------------------------ init score
