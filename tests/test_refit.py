@@ -391,3 +391,21 @@ def test_refit_leaf_values_batched_and_per_leaf_paths_agree() -> None:
         np.testing.assert_array_equal(ids_b, ids_l)
         np.testing.assert_array_equal(ids_b, np.unique(leaf))
         np.testing.assert_array_equal(v_b, v_l)  # NaN (zero-weight leaf) in the same places
+
+
+@pytest.mark.parametrize("tie_break", ["lower", "midpoint"])
+def test_unit_weight_selection_equals_the_sorting_rule(monkeypatch, tie_break: str) -> None:
+    # unit weights above _SELECT_MIN rows take np.partition instead of a sort: the same order
+    # statistics, so the same bits, for every tau (0, 1, dyadic, tiny) and with many ties
+    from gbobjectives.losses import regression
+
+    rng = np.random.default_rng(5)
+    for trial in range(200):
+        n = int(rng.integers(1025, 5000))
+        y = rng.normal(size=n) if trial % 2 else rng.integers(0, 4, n).astype(float)
+        for tau in (0.0, 1e-12, 0.1, 0.25, 1 / 3, 0.5, 0.9, 1 - 1e-16, 1.0, float(rng.random())):
+            fast = weighted_quantile(y, np.ones(n), tau, tie_break)
+            monkeypatch.setattr(regression, "_SELECT_MIN", 10**9)
+            slow = weighted_quantile(y, np.ones(n), tau, tie_break)
+            monkeypatch.undo()
+            assert fast == slow, (n, tau)
