@@ -19,6 +19,7 @@ threads, and their peak extra memory (tracemalloc; first call, which allocates t
 buffers, and a steady-state call).
 
 Run:  python benchmarks/speed.py [--rows 1000000] [--rounds 50] [--repeats 5] [--out benchmarks/results/speed.md]
+      [--only xgboost|lightgbm|percall ...] [--case "QuantileLoss(0.9)" ...]
 """
 
 from __future__ import annotations
@@ -234,8 +235,11 @@ def main():
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--out", default="benchmarks/results/speed.md")
     ap.add_argument("--only", choices=["percall", "xgboost", "lightgbm"], action="append", help="run only these parts")
+    ap.add_argument("--case", action="append", choices=[c[0] for c in CASES], help="run only these losses")
     ap.add_argument("--child", choices=["xgboost", "lightgbm", "percall"], help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.case:
+        CASES[:] = [c for c in CASES if c[0] in a.case]
     if a.child:
         res = _per_call(a.rows) if a.child == "percall" else _child(a.child, a.rows, a.rounds, a.repeats)
         print(json.dumps(res))
@@ -248,6 +252,7 @@ def main():
     for child in a.only or ("percall", "xgboost", "lightgbm"):
         cmd = [sys.executable, __file__, "--child", child]
         cmd += ["--rows", str(a.rows), "--rounds", str(a.rounds), "--repeats", str(a.repeats)]
+        cmd += [arg for c in a.case or () for arg in ("--case", c)]
         p = subprocess.run(cmd, env=env, capture_output=True, text=True)
         if p.returncode != 0:
             sys.exit(f"the {child} benchmark failed (exit {p.returncode}):\n{p.stderr[-4000:]}")
