@@ -22,13 +22,12 @@ import argparse
 import functools
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from speed import THREADS, _data  # noqa: E402
+from speed import LGB_BASE, THREADS, XGB_BASE, _data, _engine_data, _meta  # noqa: E402
 
 
 def _peers(engine):
@@ -87,8 +86,7 @@ def run(engine, rows, rounds, repeats):
     if engine == "xgboost":
         import xgboost as xgb
 
-        d = xgb.DMatrix(X, label=y, nthread=THREADS)
-        base = {"tree_method": "hist", "max_depth": 6, "eta": 0.1, "nthread": THREADS, "max_bin": 256}
+        d, base = _engine_data(engine, X, y), XGB_BASE
         runs = {"built-in binary:logistic": lambda: xgb.train({**base, "objective": "binary:logistic"}, d, rounds)}
         runs["gbobjectives FocalLoss(gamma=2)"] = lambda: gbo.xgboost.train(loss, base, d, rounds)
         plain = {**base, "disable_default_eval_metric": 1}
@@ -98,8 +96,7 @@ def run(engine, rows, rounds, repeats):
     else:
         import lightgbm as lgb
 
-        d = lgb.Dataset(X, label=y, params={"max_bin": 255, "verbose": -1}).construct()
-        base = {"num_leaves": 63, "learning_rate": 0.1, "num_threads": THREADS, "verbose": -1, "max_bin": 255}
+        d, base = _engine_data(engine, X, y), LGB_BASE
         runs = {"built-in binary": lambda: lgb.train({**base, "objective": "binary"}, d, rounds)}
         runs["gbobjectives FocalLoss(gamma=2)"] = lambda: gbo.lightgbm.train(loss, base, d, rounds)
 
@@ -147,22 +144,8 @@ def main():
     ap.add_argument("--out", default="benchmarks/results/peers.md")
     a = ap.parse_args()
     os.environ.setdefault("GBOBJECTIVES_NUM_THREADS", str(THREADS))
-    import lightgbm
-    import numpy
-    import xgboost
-
-    meta = {
-        "machine": platform.machine(),
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "numpy": numpy.__version__,
-        "xgboost": xgboost.__version__,
-        "lightgbm": lightgbm.__version__,
-        "rows": a.rows,
-        "rounds": a.rounds,
-        "repeats": a.repeats,
-        "load_avg_before": os.getloadavg(),
-    }
+    meta = _meta(a)
+    meta["load_avg_before"] = os.getloadavg()
     results = []
     for engine in a.engine or ("xgboost", "lightgbm"):
         results.append(run(engine, a.rows, a.rounds, a.repeats))

@@ -83,6 +83,11 @@ def _data(task, rows, seed=0):
     return X, y
 
 
+#: the trees of the issue-7 setting, the same for built-in and custom runs
+XGB_BASE = {"tree_method": "hist", "max_depth": 6, "eta": 0.1, "nthread": THREADS, "max_bin": 256}
+LGB_BASE = {"num_leaves": 63, "learning_rate": 0.1, "num_threads": THREADS, "verbose": -1, "max_bin": 255}
+
+
 def _engine_data(engine, X, y):
     if engine == "xgboost":
         import xgboost as xgb
@@ -108,7 +113,7 @@ def _child(engine, rows, rounds, repeats):
         if engine == "xgboost":
             import xgboost as xgb
 
-            base = {"tree_method": "hist", "max_depth": 6, "eta": 0.1, "nthread": THREADS, "max_bin": 256}
+            base = XGB_BASE
 
             def builtin(n=rounds):
                 xgb.train({**base, **xgb_p}, d, n)
@@ -118,7 +123,7 @@ def _child(engine, rows, rounds, repeats):
         else:
             import lightgbm as lgb
 
-            base = {"num_leaves": 63, "learning_rate": 0.1, "num_threads": THREADS, "verbose": -1, "max_bin": 255}
+            base = LGB_BASE
 
             def builtin(n=rounds):
                 lgb.train({**base, **lgb_p}, d, n)

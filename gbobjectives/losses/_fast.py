@@ -25,8 +25,6 @@ Rules (measured at 1M rows, see ``benchmarks/results/speed.md``):
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 
 __all__ = ["Workspace", "exp_parts", "sigmoid_parts", "logloss_t", "focal_d1_d2_upper"]
@@ -42,7 +40,6 @@ class Workspace:
 
     def __init__(self) -> None:
         self._bufs: dict[str, np.ndarray] = {}
-        self.lock = threading.Lock()
         #: the caller's destination views for this block's ("grad", "hess"), or None
         self.outputs: tuple[np.ndarray, np.ndarray] | None = None
 
@@ -57,6 +54,13 @@ class Workspace:
 
     def like(self, name: str, a: np.ndarray) -> np.ndarray:
         return self.get(name, a.shape, a.dtype)
+
+    def arange(self, n: int) -> np.ndarray:
+        """0, 1, ..., n-1 as intp, computed once and kept (the same for every block)."""
+        r = self._bufs.get("_arange")
+        if r is None or r.size < n:
+            r = self._bufs["_arange"] = np.arange(n, dtype=np.intp)
+        return r[:n]
 
     def result(self, which: int, a: np.ndarray) -> np.ndarray:
         """Where a kernel should write its final gradient (``which=0``) or Hessian (1), shaped

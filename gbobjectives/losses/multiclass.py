@@ -18,14 +18,6 @@ __all__ = ["MulticlassFocalLoss"]
 _RTOL = 4 * np.finfo(float).eps
 
 
-def _arange(ws: Any, n: int) -> np.ndarray:
-    """0, 1, ..., n-1 (kept in the workspace: the same for every block)."""
-    r = ws._bufs.get("mc_arange")
-    if r is None or r.size < n:
-        r = ws._bufs["mc_arange"] = np.arange(n, dtype=np.intp)
-    return r[:n]
-
-
 def _true_class_margin(y: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """a = z_c - logsumexp_{k != c} z_k, rho_j = p_j / (1 - p_c) and 1 - rho_j, without cancellation.
 
@@ -155,7 +147,7 @@ class MulticlassFocalLoss(MulticlassLoss):
         flat = zt.reshape(-1)
         idx = ws.get("mc_idx", (B,), np.intp)  # flat index of (true class, row) in (K, B)
         np.multiply(prep["y"], B, out=idx)
-        idx += _arange(ws, B)
+        idx += ws.arange(B)
         z_c = np.take(flat, idx, out=ws.get("mc_zc", (B,), z.dtype))
         flat[idx] = -np.inf  # zt is now z with -inf at the true class (setitem: 2.5x np.put's speed)
         m = zt.max(axis=0)
