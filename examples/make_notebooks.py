@@ -19,7 +19,9 @@ HERE = Path(__file__).resolve().parent
 NOTEBOOKS: dict[str, list[tuple[str, str]]] = {}
 
 NOTEBOOKS["01_imbalanced_focal_loss.ipynb"] = [
-    ("md", """# Imbalanced classification with focal loss, on XGBoost and LightGBM
+    (
+        "md",
+        """# Imbalanced classification with focal loss, on XGBoost and LightGBM
 
 A 3 %-positive problem with some label noise. We train the engines' built-in logistic objective,
 gbobjectives' `WeightedLogLoss` (plain logloss, as a custom objective) and `FocalLoss` on **both**
@@ -31,8 +33,11 @@ engines with the same trees, and compare them on held-out rows:
   probabilities toward 0.5.
 
 `gbo.xgboost.train` / `gbo.lightgbm.train` start the booster from the loss's best constant
-(`loss.init_score`) and return a self-contained booster: raw predictions include that start."""),
-    ("code", """import time
+(`loss.init_score`) and return a self-contained booster: raw predictions include that start.""",
+    ),
+    (
+        "code",
+        """import time
 
 import lightgbm as lgb
 import numpy as np
@@ -47,8 +52,11 @@ import gbobjectives as gbo
 X, y = make_classification(n_samples=4000, n_features=20, n_informative=6, n_redundant=4,
                            weights=[0.97], flip_y=0.01, class_sep=0.8, random_state=1)
 X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
-print(f"{len(y_tr)} training rows, {y_tr.mean():.1%} positive; {len(y_te)} test rows")"""),
-    ("code", """ROUNDS = 100
+print(f"{len(y_tr)} training rows, {y_tr.mean():.1%} positive; {len(y_te)} test rows")""",
+    ),
+    (
+        "code",
+        """ROUNDS = 100
 XGB = {"max_depth": 4, "eta": 0.1, "nthread": 1, "seed": 0, "verbosity": 0}
 LGB = {"num_leaves": 15, "max_depth": 4, "learning_rate": 0.1, "num_threads": 1, "seed": 0, "verbose": -1}
 
@@ -91,8 +99,11 @@ for name, loss in candidates.items():
                      "logloss": -np.log(hit(y_te, raw)), "prior logloss": prior,
                      "mean p": p.mean(), "train s": seconds})
 table = pd.DataFrame(rows).set_index(["loss", "engine"])
-table.round(4)"""),
-    ("md", """**Reading the table.** On the ranking metrics (PR AUC, ROC AUC) focal loss is in the same range as
+table.round(4)""",
+    ),
+    (
+        "md",
+        """**Reading the table.** On the ranking metrics (PR AUC, ROC AUC) focal loss is in the same range as
 logloss here; which one wins depends on the data set and the seed, so measure on yours
 (`gbobjectives compare --data your.csv --target y` does exactly this). The custom `logloss` row
 reproduces the built-in objective, which is what a correct gradient, Hessian and starting score
@@ -102,8 +113,11 @@ must do.
 drifts from the base rate: with γ > 0 the loss stops pushing confident predictions further, so
 probabilities are squeezed toward 0.5. If you need probabilities (not just a ranking), recalibrate
 on held-out data (isotonic or Platt scaling); the ranking, and so PR AUC, is unchanged by any
-monotone recalibration."""),
-    ("code", """import matplotlib.pyplot as plt
+monotone recalibration.""",
+    ),
+    (
+        "code",
+        """import matplotlib.pyplot as plt
 from sklearn.calibration import calibration_curve
 
 fig, ax = plt.subplots(figsize=(5.5, 4.5))
@@ -117,18 +131,24 @@ ax.set(xscale="log", yscale="log", xlabel="mean predicted probability", ylabel="
 ax.legend(fontsize=8)
 plt.show()
 print("observed positive rate:", y_te.mean().round(4))
-print(table["mean p"].round(4).to_string())"""),
+print(table["mean p"].round(4).to_string())""",
+    ),
 ]
 
 NOTEBOOKS["02_quantile_prediction_intervals.ipynb"] = [
-    ("md", """# Prediction intervals with `QuantileLoss` (τ = 0.1 and 0.9)
+    (
+        "md",
+        """# Prediction intervals with `QuantileLoss` (τ = 0.1 and 0.9)
 
 Two boosters, one per quantile, give an 80 % prediction interval. We check what matters for an
 interval: **coverage** on held-out rows (should be close to 80 %), its width, and the pinball loss,
 on data whose noise grows with x (so a constant-width interval would be wrong).
 
-The engines' built-in quantile objectives are trained alongside, as the reference."""),
-    ("code", """import lightgbm as lgb
+The engines' built-in quantile objectives are trained alongside, as the reference.""",
+    ),
+    (
+        "code",
+        """import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import xgboost as xgb
@@ -175,8 +195,11 @@ for engine in ("xgboost", "lightgbm"):
             "pinball q10": gbo.QuantileLoss(quantile=0.1).loss(yt, lo).mean(),
             "pinball q90": gbo.QuantileLoss(quantile=0.9).loss(yt, hi).mean(),
         })
-pd.DataFrame(rows).set_index(["engine", "objective"]).round(3)"""),
-    ("md", """A calibrated 80 % interval covers about 0.80 of the held-out rows, with about 10 % on each side.
+pd.DataFrame(rows).set_index(["engine", "objective"]).round(3)""",
+    ),
+    (
+        "md",
+        """A calibrated 80 % interval covers about 0.80 of the held-out rows, with about 10 % on each side.
 
 **Why the custom loss keeps up with the built-ins.** The pinball loss has no curvature, so a custom
 objective must use a surrogate Hessian (h = 1); a leaf then moves by at most
@@ -184,8 +207,11 @@ objective must use a surrogate Hessian (h = 1); a leaf then moves by at most
 leaf to the τ-quantile of its residuals after the tree is grown, and `gbo.lightgbm.train` /
 `gbo.xgboost.train` do the same for losses with a leaf rule (`refit_leaves`, on by default for
 `QuantileLoss`). Switch it off to see what a plain gradient + Hessian quantile objective — the
-version found in blog posts — gets at the same 200 rounds:"""),
-    ("code", """def lgb_quantile(q, refit_leaves):
+version found in blog posts — gets at the same 200 rounds:""",
+    ),
+    (
+        "code",
+        """def lgb_quantile(q, refit_leaves):
     d = lgb.Dataset(X[train], label=y[train])
     booster = gbo.lightgbm.train(gbo.QuantileLoss(quantile=q), LGB, d, ROUNDS, refit_leaves=refit_leaves)
     return booster.predict(X[test], raw_score=True)
@@ -196,10 +222,16 @@ for refit in (True, False):
     coverage = np.mean((yt >= lo) & (yt <= hi))
     pinball = gbo.QuantileLoss(quantile=0.1).loss(yt, lo).mean()
     print(f"LightGBM, gbo.QuantileLoss, refit_leaves={refit!s:5}: coverage {coverage:.3f}, "
-          f"mean width {np.mean(hi - lo):.2f}, pinball q10 {pinball:.3f}")"""),
-    ("md", """The interval widens with x, as the noise does: each quantile model learned the shape of the
-noise, not just the mean."""),
-    ("code", """import matplotlib.pyplot as plt
+          f"mean width {np.mean(hi - lo):.2f}, pinball q10 {pinball:.3f}")""",
+    ),
+    (
+        "md",
+        """The interval widens with x, as the noise does: each quantile model learned the shape of the
+noise, not just the mean.""",
+    ),
+    (
+        "code",
+        """import matplotlib.pyplot as plt
 
 order = np.argsort(x[test])
 fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
@@ -211,18 +243,24 @@ for ax, engine in zip(axes, ("xgboost", "lightgbm")):
     ax.set(title=f"{engine}: 80 % prediction interval", xlabel="x")
     ax.legend(loc="upper left", fontsize=8)
 axes[0].set_ylabel("y")
-plt.show()"""),
+plt.show()""",
+    ),
 ]
 
 NOTEBOOKS["03_robust_regression_outliers.ipynb"] = [
-    ("md", """# Robust regression: Huber and log-cosh when the training targets have outliers
+    (
+        "md",
+        """# Robust regression: Huber and log-cosh when the training targets have outliers
 
 5 % of the *training* targets are corrupted by gross errors (think data-entry mistakes); the test
 set is clean. Squared error chases the outliers; `HuberLoss` (quadratic up to δ, linear beyond) and
 `LogCoshLoss` (≈ r²/2 near 0, ≈ |r| far away) limit their pull. Same trees and rounds on both
 engines; the built-in squared error and the engines' own robust objectives are the baselines
-(LightGBM `huber`; XGBoost has pseudo-Huber, `reg:pseudohubererror`)."""),
-    ("code", """import lightgbm as lgb
+(LightGBM `huber`; XGBoost has pseudo-Huber, `reg:pseudohubererror`).""",
+    ),
+    (
+        "code",
+        """import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import xgboost as xgb
@@ -238,8 +276,11 @@ X_tr, y_tr, X_te, y_te = X[:n_train], y[:n_train].copy(), X[n_train:], y[n_train
 rng = np.random.default_rng(0)
 bad = rng.choice(n_train, size=n_train // 20, replace=False)
 y_tr[bad] += rng.choice([-1, 1], size=bad.size) * rng.uniform(10, 30, size=bad.size)
-print(f"{bad.size} of {n_train} training targets corrupted; target sd is now {y_tr.std():.2f} (was 1)")"""),
-    ("code", """ROUNDS = 200
+print(f"{bad.size} of {n_train} training targets corrupted; target sd is now {y_tr.std():.2f} (was 1)")""",
+    ),
+    (
+        "code",
+        """ROUNDS = 200
 DELTA = 1.0
 XGB = {"max_depth": 4, "eta": 0.1, "nthread": 1, "seed": 0, "verbosity": 0}
 LGB = {"num_leaves": 15, "max_depth": 4, "learning_rate": 0.1, "num_threads": 1, "seed": 0, "verbose": -1}
@@ -278,8 +319,11 @@ for name, spec in {**builtin, **ours}.items():
         rows.append({"objective": name, "engine": engine,
                      "test RMSE": np.sqrt(np.mean(r**2)), "test MAE": np.mean(np.abs(r))})
 results = pd.DataFrame(rows).pivot(index="objective", columns="engine", values=["test RMSE", "test MAE"])
-results.round(3)"""),
-    ("md", """The robust losses recover most of the accuracy that squared error loses to the outliers (the
+results.round(3)""",
+    ),
+    (
+        "md",
+        """The robust losses recover most of the accuracy that squared error loses to the outliers (the
 dashed line is the noise floor, the RMSE of the true function). Two details make the custom robust
 losses train well:
 
@@ -287,26 +331,35 @@ losses train well:
   Huber the exact minimiser, a robust "mean"), not from the outlier-pulled mean.
 * **The Hessian.** Huber's exact second derivative is 0 beyond δ and log-cosh's vanishes for large
   residuals, so Newton leaf values `-G/H` blow up or leaves stop splitting. The default Hessians
-  (`hessian="constant"`, documented on each class) keep every leaf step bounded."""),
-    ("code", """import matplotlib.pyplot as plt
+  (`hessian="constant"`, documented on each class) keep every leaf step bounded.""",
+    ),
+    (
+        "code",
+        """import matplotlib.pyplot as plt
 
 fig, ax = plt.subplots(figsize=(7, 3.5))
 results["test RMSE"].plot.barh(ax=ax, color={"xgboost": "#1f77b4", "lightgbm": "#2ca02c"})
 ax.set(xlabel="held-out RMSE (clean test targets), lower is better", ylabel="")
 ax.axvline(noise_floor, color="0.5", ls="--", lw=1, label="noise floor")
 ax.legend(fontsize=8)
-plt.show()"""),
+plt.show()""",
+    ),
 ]
 
 NOTEBOOKS["04_sklearn_pipeline_gridsearch.ipynb"] = [
-    ("md", """# A scikit-learn `Pipeline` + `GridSearchCV` over loss parameters
+    (
+        "md",
+        """# A scikit-learn `Pipeline` + `GridSearchCV` over loss parameters
 
 `gbo.BoostedClassifier` is a regular scikit-learn estimator: the loss is a parameter object with
 `get_params`/`set_params`, so `GridSearchCV` can tune `loss__gamma` and `loss__alpha` like any other
 hyper-parameter, and the engine is a parameter too. `predict_proba` returns real probabilities
 (through the loss's link), unlike LightGBM's scikit-learn wrapper with a custom objective, which
-returns raw scores. The fitted pipeline pickles (no lambdas anywhere)."""),
-    ("code", """import pickle
+returns raw scores. The fitted pipeline pickles (no lambdas anywhere).""",
+    ),
+    (
+        "code",
+        """import pickle
 
 import numpy as np
 import pandas as pd
@@ -340,12 +393,18 @@ grid = {
 search = GridSearchCV(pipe, grid, scoring="average_precision",
                       cv=StratifiedKFold(3, shuffle=True, random_state=0), n_jobs=1)
 search.fit(X_tr, y_tr)
-print("best:", search.best_params_, f"CV PR AUC {search.best_score_:.4f}")"""),
-    ("code", """cv = pd.DataFrame(search.cv_results_)
+print("best:", search.best_params_, f"CV PR AUC {search.best_score_:.4f}")""",
+    ),
+    (
+        "code",
+        """cv = pd.DataFrame(search.cv_results_)
 cols = ["param_clf__engine", "param_clf__loss__gamma", "param_clf__loss__alpha", "mean_test_score",
         "std_test_score", "mean_fit_time"]
-cv[cols].sort_values("mean_test_score", ascending=False).round(4).reset_index(drop=True)"""),
-    ("code", """best = search.best_estimator_
+cv[cols].sort_values("mean_test_score", ascending=False).round(4).reset_index(drop=True)""",
+    ),
+    (
+        "code",
+        """best = search.best_estimator_
 proba = best.predict_proba(X_te)
 assert np.allclose(proba.sum(axis=1), 1) and ((proba >= 0) & (proba <= 1)).all()  # real probabilities
 print(f"held-out PR AUC of the best pipeline: {average_precision_score(y_te, proba[:, 1]):.4f}")
@@ -353,7 +412,8 @@ print("fitted loss:", best.named_steps["clf"].loss_)
 
 restored = pickle.loads(pickle.dumps(best))  # the whole pipeline, loss included, pickles
 assert np.allclose(restored.predict_proba(X_te), proba)
-print("pickle round trip: identical probabilities")"""),
+print("pickle round trip: identical probabilities")""",
+    ),
 ]
 
 

@@ -20,11 +20,20 @@ _FLOAT32_REFIT = (
     "in the last float32 bit (measured 0.54195923 vs 0.54195917, 1 ulp), above the check's rtol=1e-7"
 )
 
+_FLOAT32_GRADIENTS = (
+    "XGBoost stores gradients as float32 and sums them in double: a row of integer weight k (the check "
+    "draws k in 0..4) contributes round32(k*g), its k repeated copies k*round32(g) exactly; for k = 3 "
+    "these differ in the last float32 bit, and after 10 rounds predict_proba differs by ~2e-7 relative "
+    "(measured 0.062914956 vs 0.062914942 with the 3-class softmax kernel), above the check's rtol=1e-7. "
+    "Whether a given kernel's rounding pattern happens to pass is luck, so the entry is non-strict"
+)
+
 #: (estimator class name, engine) -> {check name: reason}
-#: (The XGBoost classifier used to fail the weight-equivalence checks by float32 rounding of
-#: float64 gradients; the adapters now compute in float32, where a weight of 2 doubles the
-#: gradient exactly, so a weighted row and two repeated rows give the same bits and it passes.)
 EXPECTED_FAILED: dict[tuple[str, str], dict[str, str]] = {
+    ("BoostedClassifier", "xgboost"): {
+        "check_sample_weight_equivalence_on_dense_data": _FLOAT32_GRADIENTS,
+        "check_sample_weight_equivalence_on_sparse_data": _FLOAT32_GRADIENTS,
+    },
     ("BoostedRegressor", "xgboost"): {
         "check_sample_weight_equivalence_on_dense_data": _FLOAT32_REFIT,
         "check_sample_weight_equivalence_on_sparse_data": _FLOAT32_REFIT,

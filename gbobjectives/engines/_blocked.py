@@ -1,12 +1,16 @@
 """Cache-sized row blocks, on a few threads, for the engine fast path.
 
-``Loss._gradient_hessian_fast`` is a chain of ~10-25 element-wise numpy passes. On a whole
+``Loss._gradient_hessian_fast`` is a chain of ~8-25 element-wise numpy passes. On a whole
 1M-row array every pass streams its operands through main memory; cut into blocks of
-:data:`BLOCK_ELEMENTS` elements, each block's temporaries stay in the core's L2 cache and the
-chain runs at cache speed (measured on the 2-core benchmark machine, 1M-row logloss from float32
-margins: 16.6 ms whole-array, 7.4 ms in 64k blocks, 3.6 ms in 64k blocks of float32 arithmetic).
+:data:`BLOCK_ELEMENTS` elements, each block's temporaries stay in the core's caches (measured on
+the 2-core benchmark machine, 1M-row logloss from float32 margins: 16.6 ms whole-array, 7.4 ms
+in 64k blocks, 3.6 ms in 64k blocks of float32 arithmetic, 1.7-2.3 ms with the one-exp kernels).
 numpy releases the GIL inside its loops, so contiguous ranges of blocks also run on
-:func:`num_threads` threads (the engine is idle while the objective runs).
+:func:`num_threads` threads (the engine is idle while the objective runs). But every numpy call
+re-takes the GIL, and when the other thread holds it the caller sleeps and must be woken (tens of
+microseconds on a VM): small blocks mean many calls, and with 64k-element blocks two threads were
+SLOWER than one. Blocks of 256k elements (1 MiB of float32: the temporaries sit in L2/L3) make
+two threads 1.1-1.5x faster than one (``benchmarks/results/speed.md``).
 
 Rows are independent, so a block's gradient is the whole array's gradient for those rows:
 blocking and threading change no value (tests/test_fast_path.py checks bit-identity).
@@ -29,9 +33,10 @@ from gbobjectives.losses._fast import Workspace
 
 __all__ = ["BLOCK_ELEMENTS", "num_threads", "rows_view", "run_blocked"]
 
-#: Elements (rows x columns) per block: ~10 temporaries of 64k float64 fill about half of a 1 MiB
-#: L2 cache. 16k-element blocks were 25% slower (per-call overhead), whole arrays 2x slower.
-BLOCK_ELEMENTS = 65536
+#: Elements (rows x columns) per block. Measured at 1M rows on 2 threads (logloss / focal /
+#: 5-class softmax focal, ms per call): 64k 3.2/5.3/41, 128k 2.5/4.1/29, 256k 2.3/3.6/23,
+#: one thread at 256k: 2.2/4.0/26 (one interleaved run); 512k in a separate run 2.0/4.2/23.
+BLOCK_ELEMENTS = 262144
 
 #: Most threads used, whatever the core count: the passes are memory-bound beyond a few cores.
 MAX_THREADS = 8

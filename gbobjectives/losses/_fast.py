@@ -8,11 +8,15 @@ and ``ws`` a :class:`Workspace` of scratch buffers reused from round to round.
 
 Rules (measured at 1M rows, see ``benchmarks/results/speed.md``):
 
-* one ``exp(-|u|)`` gives ``p``, ``q`` and ``p*q`` (``scipy.special.expit`` and
-  ``np.logaddexp`` are scalar C loops, 5-40x slower than numpy's SIMD ``exp``/``log1p``);
+* one ``E = exp(u)`` gives ``q = 1/(1+E)``, ``exp(-u) = 1/E``, ``p = 1/(1 + 1/E)`` and
+  ``p*q``; at the extremes E overflows to inf or underflows to 0 and every derived value is
+  the exact limit (``scipy.special.expit`` and ``np.logaddexp`` are scalar C loops, 5-40x
+  slower than numpy's SIMD ``exp``/``log1p``);
 * ``q = sigma(-u)`` is still never formed as ``1 - p``, ``p*q`` never as ``p*(1-p)``;
-* branches are taken arithmetically (``max(es, s*m)`` with m exactly 0 or 1): ``np.where`` and
-  masked copies on a random mask are 20-50x slower than a streaming pass;
+* only SIMD passes: ``np.copysign``, ``np.sign``, ``np.heaviside``, comparisons into a float
+  buffer and ``np.maximum``/``np.minimum``/``np.fmax`` against a Python scalar take numpy's
+  scalar loops (3-40x slower per element than a multiply: 37 us vs 5 us per 64k float32 for
+  copysign); ``np.where`` and masked copies on a random mask are 20-50x slower still;
 * scratch buffers are reused (``out=``): a fresh multi-megabyte array costs page faults that
   were measured at 1-6 ms per 4 MB on the benchmark machine;
 * only expressions whose terms all have the same sign are evaluated in float32 (the losses
@@ -27,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Workspace", "exp_parts", "sigmoid_parts", "logloss_t", "focal_d1_d2_upper"]
+__all__ = ["Workspace", "logloss_t", "focal_d1_d2_upper"]
 
 
 class Workspace:
@@ -62,6 +66,13 @@ class Workspace:
             r = self._bufs["_arange"] = np.arange(n, dtype=np.intp)
         return r[:n]
 
+    def zeros(self, name: str, a: np.ndarray) -> np.ndarray:
+        """Zeros shaped like ``a``, filled once and kept (callers must not write into them)."""
+        z = self._bufs.get(name)
+        if z is None or z.size < a.size or z.dtype != a.dtype:
+            z = self._bufs[name] = np.zeros(a.size, a.dtype)
+        return z[: a.size].reshape(a.shape)
+
     def result(self, which: int, a: np.ndarray) -> np.ndarray:
         """Where a kernel should write its final gradient (``which=0``) or Hessian (1), shaped
         like ``a``: the caller's destination itself when it has that shape (saves a copy pass;
@@ -72,74 +83,76 @@ class Workspace:
         return self.like(("grad", "hess")[which], a)
 
 
-def exp_parts(u: np.ndarray, ws: Workspace) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``e = exp(-|u|)`` in (0, 1] (no overflow at any margin), ``s = 1/(1+e) = max(p, q)``
-    and ``es = e*s = min(p, q)``."""
-    e = np.copysign(u, -1.0, out=ws.like("e", u))  # -|u| in one pass
-    np.exp(e, out=e)
-    s = np.add(e, 1.0, out=ws.like("s", u))
-    np.divide(1.0, s, out=s)  # (np.reciprocal is not vectorised: 3x slower)
-    return e, s, np.multiply(e, s, out=ws.like("es", u))
+def _sigmoid_pair(u: np.ndarray, ws: Workspace) -> tuple[np.ndarray, np.ndarray]:
+    """``E = exp(u)`` and ``q = sigma(-u) = 1/(1 + E)``.
 
-
-def sigmoid_parts(u: np.ndarray, ws: Workspace) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``p = sigma(u)``, ``q = sigma(-u)`` and ``e = exp(-|u|)``, in ``u``'s dtype, from one exp.
-
-    With m = [u >= 0] (exactly 0 or 1): p = max(es, s*m), q = max(es, s - s*m).
+    ``E`` overflows to inf for large u (u > 88.7 in float32) and underflows to 0 for very
+    negative u: q is then exactly 0 or 1, the correctly rounded limits; no NaN can arise.
     """
-    e, s, es = exp_parts(u, ws)
-    sm = np.greater_equal(u, 0, out=ws.like("p", u))
-    np.multiply(sm, s, out=sm)
-    np.subtract(s, sm, out=s)
-    q = np.maximum(s, es, out=s)
-    p = np.maximum(sm, es, out=sm)
-    return p, q, e
+    E = np.exp(u, out=ws.like("E", u))
+    q = np.add(E, 1.0, out=ws.like("q", u))
+    np.divide(1.0, q, out=q)  # (np.reciprocal is not vectorised: 3x slower)
+    return E, q
 
 
-def logloss_t(u: np.ndarray, ws: Workspace) -> tuple[np.ndarray, np.ndarray]:
-    """``q = sigma(-u)`` and ``p*q`` (= sigma(u) sigma(-u) = e s^2, never p(1-p)) from one exp."""
-    e, s, es = exp_parts(u, ws)
-    pq = np.multiply(es, s, out=e)
-    q = np.less(u, 0, out=ws.like("p", u))
-    np.multiply(q, s, out=q)
-    np.maximum(q, es, out=q)
-    return q, pq
+def logloss_t(u: np.ndarray, ws: Workspace, pq_out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``q = sigma(-u)`` and ``p*q = sigma(u) sigma(-u)`` from one exp, in ``u``'s dtype.
 
-
-def focal_d1_d2_upper(u: np.ndarray, gamma: float, hessian: str, ws: Workspace) -> tuple[np.ndarray, np.ndarray]:
-    """``-phi'(u) >= 0`` and the "upper" (or, for gamma >= 1, "gauss_newton") ``phi''(u)``.
-
-    Every term is non-negative, so float32 evaluation has no cancellation.
-    ``phi'(u) = -q^g (g p L + q)``; upper: ``p q^g [(2g+1) q + g^2 p L]``;
-    Gauss-Newton: ``q^g [q^2 + 2g p q + g(g-1) p^2 L]``. Both results live in ``ws``.
+    ``p q = q / (1 + exp(-u))`` with ``exp(-u) = 1/E``: every term is positive, so there is no
+    cancellation (p(1-p) would be 0 beyond |u| ~ 17 in float32). At E = inf: q = 0, p q = 0/1;
+    at E = 0: 1/E = inf, p q = 1/inf = 0 - the limits, never NaN. 7 passes; ``p*q`` is
+    written into ``pq_out`` when given.
     """
-    p, q, e = sigmoid_parts(u, ws)
-    # L = softplus(-u) = max(-u, 0) + log1p(exp(-|u|)) = log1p(e) - min(u, 0): two non-negative
-    # terms (subtracting -y rounds exactly as adding y), one pass fewer than negate-max-add
-    np.log1p(e, out=e)
-    pL = np.minimum(u, 0.0, out=ws.like("pL", u))
-    np.subtract(e, pL, out=pL)
-    pL *= p  # p*L = -p log p <= 1/e: gamma*L alone could overflow
+    with np.errstate(over="ignore", divide="ignore"):
+        E, q = _sigmoid_pair(u, ws)
+        np.divide(1.0, E, out=E)
+        E += 1.0  # 1 + exp(-u) = 1/p
+        return q, np.divide(q, E, out=E if pq_out is None else pq_out)
+
+
+def focal_d1_d2_upper(
+    u: np.ndarray, gamma: float, hessian: str, ws: Workspace, d2_out: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``-phi'(u) >= 0`` and the "upper" (or, for gamma >= 1, "gauss_newton") ``phi''(u)``, gamma > 0.
+
+    Every term is non-negative, so float32 evaluation has no cancellation. With
+    q = sigma(-u) = 1/(1 + E), E = exp(u) (the only exp), r = 1/E = exp(-u),
+    gp = gamma p = gamma/(1 + r) and L = -log p = log1p(r) (gamma is folded into p, which
+    saves two passes):
+
+    * ``-phi'(u) = q^g (g p L + q) = qg (gpL + q)``;
+    * upper: ``p q^g [(2g+1) q + g^2 p L] = gp qg [(2g+1)/g q + gpL]``;
+    * Gauss-Newton: ``q^g [q^2 + 2g p q + g(g-1) p^2 L] = qg [q (q + 2 gp) + (g-1)/g gp gpL]``.
+
+    ``-phi'`` lives in ``ws``, ``phi''`` too unless ``d2_out`` is given.
+    """
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        E, q = _sigmoid_pair(u, ws)
+        r = np.divide(1.0, E, out=E)  # exp(-u): inf where E underflowed to 0
+        gpL = np.log1p(r, out=ws.like("gpL", u))  # L = softplus(-u), accurate for tiny r
+        gp = np.add(r, 1.0, out=r)
+        np.divide(gamma, gp, out=gp)
+        gpL *= gp  # g p L = -g p log p <= g/e: g*L alone could overflow
+        # where r = inf (u < -88.7 in float32), p = 0 and L = inf: 0*inf is NaN, and the exact
+        # value, the limit of -p log p as p -> 0, is 0 (fmax returns the non-NaN operand)
+        np.fmax(gpL, ws.zeros("zeros", u), out=gpL)
     qg = ws.like("qg", u)
     if gamma == 2.0:
         np.multiply(q, q, out=qg)
     else:
         np.power(q, u.dtype.type(gamma), out=qg)
-    d1 = np.multiply(pL, gamma, out=e)  # -phi' = qg (g pL + q)
-    d1 += q
+    d1 = np.add(gpL, q, out=ws.like("d1", u))
     d1 *= qg
     d2 = ws.like("d2", u)
-    if hessian == "upper":  # p qg [(2g+1) q + g^2 pL]
-        np.multiply(pL, gamma * gamma, out=d2)
-        np.multiply(q, 2.0 * gamma + 1.0, out=pL)
-        d2 += pL
-        d2 *= p
-    else:  # gauss_newton, gamma >= 1: qg [q^2 + 2g p q + g(g-1) p^2 L]
-        np.multiply(pL, gamma * (gamma - 1.0), out=d2)
-        np.multiply(q, 2.0 * gamma, out=pL)
-        d2 += pL
-        d2 *= p
-        np.multiply(q, q, out=pL)
-        d2 += pL
-    d2 *= qg
-    return d1, d2
+    if hessian == "upper":
+        np.multiply(q, (2.0 * gamma + 1.0) / gamma, out=d2)
+        d2 += gpL
+        d2 *= gp
+    else:  # gauss_newton, gamma >= 1
+        np.multiply(gp, gpL, out=gpL)
+        gpL *= (gamma - 1.0) / gamma
+        np.multiply(gp, 2.0, out=d2)
+        d2 += q
+        d2 *= q
+        d2 += gpL
+    return d1, np.multiply(d2, qg, out=d2 if d2_out is None else d2_out)

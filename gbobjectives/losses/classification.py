@@ -9,7 +9,7 @@ from scipy.optimize import brentq
 
 from gbobjectives._numerics import expit, softplus
 from gbobjectives._validation import check_scalar_param
-from gbobjectives.losses._fast import exp_parts, focal_d1_d2_upper
+from gbobjectives.losses._fast import focal_d1_d2_upper, logloss_t
 from gbobjectives.losses._focal_math import FOCAL_HESSIANS, dphi_d2phi, phi
 from gbobjectives.losses.base import BinaryLoss
 
@@ -54,22 +54,14 @@ def _prepare_binary(y: np.ndarray, w: np.ndarray | None, dtype: np.dtype, a_pos:
 def _logloss_fast(z: np.ndarray, prep: dict, ws: Any) -> tuple[np.ndarray, np.ndarray]:
     """Hard labels, u = t z: grad = -t a_t w sigma(-u), hess = a_t w sigma(u) sigma(-u).
 
-    From one exp (``_fast.exp_parts`` of z: |u| = |z|): q = sigma(-u) = max(e s, s [u < 0]),
-    sigma(u) sigma(-u) = e s^2 (never p(1-p)); 12 element-wise passes, the last two written
-    straight into the engine's output.
+    ``_fast.logloss_t`` of u (one exp, no cancellation, exact limits at any margin); 8
+    element-wise passes (9 with weights), the last ones written straight into the engine's output.
     """
     u = np.multiply(z, prep["t"], out=ws.like("u", z))
-    e, s, es = exp_parts(z, ws)
-    hess = ws.result(1, z)
     aw = prep["aw"]
-    if aw is None:
-        np.multiply(es, s, out=hess)
-    else:
-        np.multiply(es, s, out=e)
-        np.multiply(e, aw, out=hess)
-    q = np.less(u, 0, out=u)
-    q *= s
-    np.maximum(q, es, out=q)
+    # the last operation of each result writes into the engine's (float32) buffer: one rounding
+    q, pq = logloss_t(u, ws, pq_out=ws.result(1, z) if aw is None else None)
+    hess = pq if aw is None else np.multiply(pq, aw, out=ws.result(1, z))
     return np.multiply(q, prep["neg_taw"], out=ws.result(0, z)), hess
 
 
@@ -246,9 +238,10 @@ class FocalLoss(BinaryLoss):
                 return _logloss_fast(z, prep, ws)
             if self.hessian == "upper" or (self.hessian == "gauss_newton" and g >= 1):
                 u = np.multiply(z, prep["t"], out=ws.like("u", z))
-                d1, d2 = focal_d1_d2_upper(u, g, self.hessian, ws)  # d1 = -phi'(u)
-                grad = np.multiply(d1, prep["neg_taw"], out=ws.result(0, z))
                 aw = prep["aw"]
+                d2_out = ws.result(1, z) if aw is None else None  # one rounding to the engine's dtype
+                d1, d2 = focal_d1_d2_upper(u, g, self.hessian, ws, d2_out=d2_out)  # d1 = -phi'(u)
+                grad = np.multiply(d1, prep["neg_taw"], out=ws.result(0, z))
                 return grad, (d2 if aw is None else np.multiply(d2, aw, out=ws.result(1, z)))
         # soft labels, and Hessians with cancelling terms: the float64 formulas
         return super()._gradient_hessian_fast(z, prep, ws)
