@@ -173,6 +173,31 @@ def test_a_failing_block_raises_after_every_thread_stopped(monkeypatch):
     np.testing.assert_array_equal(g[:50], y[:50])
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("where", [0, 500, 999])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_non_finite_score_in_any_block_raises_the_adapters_message(monkeypatch, bad, where, dtype):
+    # finiteness is checked block by block on the kernels' threads: a NaN/inf in the first,
+    # a middle or the last block (of another thread) must raise the same clear ValueError
+    from gbobjectives import FocalLoss, MulticlassFocalLoss
+    from gbobjectives.engines import _blocked
+
+    rng = np.random.default_rng(0)
+    monkeypatch.setenv("GBOBJECTIVES_NUM_THREADS", "3")
+    for loss, z, y in (
+        (FocalLoss(), rng.normal(size=1000), (rng.random(1000) < 0.5).astype(np.float64)),
+        (MulticlassFocalLoss(), rng.normal(size=(1000, 3)), rng.integers(0, 3, 1000).astype(np.float64)),
+    ):
+        monkeypatch.setattr(_blocked, "BLOCK_ELEMENTS", 7 * (z.shape[1] if z.ndim == 2 else 1))
+        zin = z.astype(dtype)
+        owner = _Owner()
+        _common.gradient_hessian(loss, zin, owner, y, None, "test")  # a finite round first (cached labels)
+        zin[(where,) + (() if z.ndim == 1 else (z.shape[1] - 1,))] = bad
+        msg = "NaN" if np.isnan(bad) else "infinite"
+        with pytest.raises(ValueError, match=f"{type(loss).__name__}.*{msg}.*diverged"):
+            _common.gradient_hessian(loss, zin, owner, y, None, "test")
+
+
 @pytest.mark.parametrize("value", ["0", "-2", "two"])
 def test_bad_thread_count_in_the_environment_is_a_clear_error(monkeypatch, value):
     from gbobjectives.engines import _blocked

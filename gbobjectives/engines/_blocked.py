@@ -31,7 +31,7 @@ import numpy as np
 
 from gbobjectives.losses._fast import Workspace
 
-__all__ = ["BLOCK_ELEMENTS", "num_threads", "rows_view", "run_blocked"]
+__all__ = ["BLOCK_ELEMENTS", "NonFiniteInput", "num_threads", "rows_view", "run_blocked"]
 
 #: Elements (rows x columns) per block. Measured at 1M rows on 2 threads (logloss / focal /
 #: 5-class softmax focal, ms per call): 64k 3.2/5.3/41, 128k 2.5/4.1/29, 256k 2.3/3.6/23,
@@ -95,6 +95,10 @@ def rows_view(prep: dict, sl: slice) -> dict:
     }
 
 
+class NonFiniteInput(ValueError):
+    """A block of the input held a NaN or an infinity (``run_blocked(check_finite=True)``)."""
+
+
 Kernel = Callable[[np.ndarray, dict, Workspace], tuple[np.ndarray, np.ndarray]]
 
 
@@ -105,12 +109,15 @@ def run_blocked(
     workspaces: list[Workspace],
     grad_out: np.ndarray,
     hess_out: np.ndarray,
+    *,
+    check_finite: bool = False,
 ) -> None:
     """``grad_out[i], hess_out[i] = kernel(z[i], prep[i])`` over blocks of rows, on threads.
 
     ``workspaces`` holds one :class:`Workspace` per thread (grown here as needed); the caller
     owns them and must not share the list between concurrent calls. A kernel's exception is
-    re-raised here.
+    re-raised here. With ``check_finite``, each block of ``z`` is first checked for NaN and
+    infinities (while it is in cache) and :class:`NonFiniteInput` is raised if one is found.
     """
     n = z.shape[0]
     cols = int(np.prod(z.shape[1:], dtype=np.int64)) if z.ndim > 1 else 1
@@ -127,9 +134,12 @@ def run_blocked(
         ws = workspaces[i]
         for start in range(lo, hi, block):
             sl = slice(start, min(start + block, hi))
+            zb = z[sl]
+            if check_finite and not np.isfinite(zb, out=ws.get("_finite", zb.shape, np.dtype(bool))).all():
+                raise NonFiniteInput("the input holds NaN or infinite values")
             dest = ws.outputs = (grad_out[sl], hess_out[sl])
             try:
-                g, h = kernel(z[sl], rows_view(prep, sl), ws)
+                g, h = kernel(zb, rows_view(prep, sl), ws)
             finally:
                 ws.outputs = None
             # a kernel may have written its results into the destination already

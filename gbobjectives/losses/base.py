@@ -60,8 +60,14 @@ class Loss:
     # ------------------------------------------------------------------ parameters
     @classmethod
     def _param_names(cls) -> list[str]:
-        sig = inspect.signature(cls.__init__)
-        return [p.name for p in sig.parameters.values() if p.name != "self" and p.kind != p.VAR_KEYWORD]
+        # read once per class: inspect.signature costs ~40 us, and equality/hashing (the engine
+        # adapters' per-round cache lookups) go through get_params
+        names = cls.__dict__.get("_param_names_cache")
+        if names is None:
+            sig = inspect.signature(cls.__init__)
+            names = tuple(p.name for p in sig.parameters.values() if p.name != "self" and p.kind != p.VAR_KEYWORD)
+            cls._param_names_cache = names
+        return list(names)
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """Constructor parameters, as scikit-learn's ``get_params`` (``deep`` is accepted for API parity)."""
