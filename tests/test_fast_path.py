@@ -143,7 +143,10 @@ def test_blocks_and_threads_change_no_value(monkeypatch, dtype, threads):
             np.testing.assert_array_equal(a, b, err_msg=repr(loss))
 
 
-def test_a_failing_block_raises_after_every_thread_stopped(monkeypatch):
+@pytest.mark.parametrize("failing", [0, 50])
+def test_a_failing_block_raises_after_every_thread_stopped(monkeypatch, failing):
+    # 100 rows in 10-row blocks on 2 threads: the caller runs rows 0-49 itself, a helper 50-99.
+    # Whichever fails, the error reaches the caller only once the other thread has finished.
     import threading
     import time
 
@@ -157,9 +160,9 @@ def test_a_failing_block_raises_after_every_thread_stopped(monkeypatch):
         with lock:
             active[0] += 1
         try:
-            if prep["y"][0] == 50:  # the first block of the second thread
-                raise ArithmeticError("block 5")
-            time.sleep(0.01)  # the first thread is still busy when the second one fails
+            if prep["y"][0] == failing:  # the first block of one of the threads
+                raise ArithmeticError(f"block {failing // 10}")
+            time.sleep(0.01)  # the other thread is still busy when this one fails
             return z, z
         finally:
             with lock:
@@ -167,10 +170,11 @@ def test_a_failing_block_raises_after_every_thread_stopped(monkeypatch):
 
     y = np.arange(100.0)
     g, h = np.empty(100), np.empty(100)
-    with pytest.raises(ArithmeticError, match="block 5"):
+    with pytest.raises(ArithmeticError, match=f"block {failing // 10}"):
         _blocked.run_blocked(kernel, y, {"y": y, "_private": object()}, [], g, h)
     assert active[0] == 0  # no thread may still write into g, h once the caller has the error
-    np.testing.assert_array_equal(g[:50], y[:50])
+    other = slice(50, 100) if failing == 0 else slice(0, 50)
+    np.testing.assert_array_equal(g[other], y[other])
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
