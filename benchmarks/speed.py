@@ -12,6 +12,12 @@ the custom runs of one case are INTERLEAVED (built-in, ours, [ours without leaf 
 reported. Huber and quantile are timed with leaf refit (the default, what makes them as accurate
 as the built-ins, issue 5) and without.
 
+The machine's speed drifts between whole trainings (by up to 30% on the 2-core VM), so the
+losses without leaf refit are also timed in LOCKSTEP: a built-in and a custom booster advance
+alternately one round at a time, every round timed on its own, and the ratio of the two sums is
+taken per repeat (median reported). Each round of ours is what ``gbo.xgboost.train`` /
+``gbo.lightgbm.train`` run: the same start score and objective callable.
+
 Also measured, in a third subprocess: the time per call of the objective adapters the engines
 call (``loss.xgboost_objective`` on float32 margins and a DMatrix, ``loss.lightgbm_objective`` on
 float64 scores and a Dataset, i.e. label fetching and validation included) at 1M rows, on 1 and 2

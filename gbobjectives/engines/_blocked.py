@@ -9,8 +9,9 @@ numpy releases the GIL inside its loops, so contiguous ranges of blocks also run
 :func:`num_threads` threads (the engine is idle while the objective runs). But every numpy call
 re-takes the GIL, and when the other thread holds it the caller sleeps and must be woken (tens of
 microseconds on a VM): small blocks mean many calls, and with 64k-element blocks two threads were
-SLOWER than one. Blocks of 256k elements (1 MiB of float32: the temporaries sit in L2/L3) make
-two threads 1.1-1.5x faster than one (``benchmarks/results/speed.md``).
+SLOWER than one. Blocks of 256k elements (1 MiB of float32: the temporaries sit in L2/L3), with
+the calling thread taking the first range itself (one wake-up fewer), make two threads 1.2-1.7x
+faster than one (per-call table of ``benchmarks/results/speed.md``).
 
 Rows are independent, so a block's gradient is the whole array's gradient for those rows:
 blocking and threading change no value (tests/test_fast_path.py checks bit-identity).
