@@ -409,3 +409,20 @@ def test_unit_weight_selection_equals_the_sorting_rule(monkeypatch, tie_break: s
             slow = weighted_quantile(y, np.ones(n), tau, tie_break)
             monkeypatch.undo()
             assert fast == slow, (n, tau)
+
+
+def test_stable_order_per_group_and_global_sorts_agree(monkeypatch) -> None:
+    # the two ways of sorting rows by (group, residual) - each group on its own (few groups) or one
+    # global sort (many groups) - must give the same permutation, ties kept in row order
+    from gbobjectives.losses import regression
+
+    rng = np.random.default_rng(13)
+    for _ in range(60):
+        r, _, groups, n_groups, _ = _random_groups(rng)  # rounded residuals: many ties
+        per_group = regression._stable_order(r, groups, n_groups)
+        monkeypatch.setattr(regression, "_PER_GROUP_SORT_MAX", 0)
+        whole = regression._stable_order(r, groups, n_groups)
+        monkeypatch.undo()
+        np.testing.assert_array_equal(per_group, whole)
+        expected = np.lexsort((np.arange(len(r)), r, groups))  # by group, then r, then row
+        np.testing.assert_array_equal(per_group, expected)
