@@ -209,17 +209,23 @@ def _lockstep(engine, loss, X, y, d, xgb_p, lgb_p, k, rounds):
         def step_ours(i):
             b_ours.update(fobj=loss.lightgbm_objective)
 
-    tb = to = 0.0
+    return alternate(step_builtin, step_ours, rounds)
+
+
+def alternate(step_a, step_b, rounds):
+    """(seconds in ``step_a``, seconds in ``step_b``) over ``rounds`` calls of each, alternating
+    a, b, b, a, a, b, ... (``step(i)`` runs boosting round i), each call timed on its own."""
+    ta = tb = 0.0
     for i in range(rounds):
-        for step in (step_builtin, step_ours) if i % 2 == 0 else (step_ours, step_builtin):
+        for step in (step_a, step_b) if i % 2 == 0 else (step_b, step_a):
             t = time.perf_counter()
             step(i)
             dt = time.perf_counter() - t
-            if step is step_builtin:
-                tb += dt
+            if step is step_a:
+                ta += dt
             else:
-                to += dt
-    return tb, to
+                tb += dt
+    return ta, tb
 
 
 def _per_call(rows):
