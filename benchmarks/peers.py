@@ -30,7 +30,18 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from speed import LGB_BASE, THREADS, XGB_BASE, _data, _engine_data, _meta, alternate  # noqa: E402
+from speed import (  # noqa: E402
+    LGB_BASE,
+    THREADS,
+    XGB_BASE,
+    _data,
+    _engine_data,
+    _meta,
+    alternate,
+    builtin_step,
+    custom_step,
+    ours_step,
+)
 
 
 def _peers(engine):
@@ -92,7 +103,7 @@ def run(engine, rows, rounds, repeats):
         d, base = _engine_data(engine, X, y), XGB_BASE
         runs = {"built-in binary:logistic": lambda: xgb.train({**base, "objective": "binary:logistic"}, d, rounds)}
         runs["gbobjectives FocalLoss(gamma=2)"] = lambda: gbo.xgboost.train(loss, base, d, rounds)
-        plain = {**base, "disable_default_eval_metric": 1}
+        plain = peer_params = {**base, "disable_default_eval_metric": 1}
 
         def peer_run(obj):
             return lambda: xgb.train(plain, d, rounds, obj=obj)
@@ -100,33 +111,16 @@ def run(engine, rows, rounds, repeats):
         import lightgbm as lgb
 
         d, base = _engine_data(engine, X, y), LGB_BASE
+        peer_params = base
         runs = {"built-in binary": lambda: lgb.train({**base, "objective": "binary"}, d, rounds)}
         runs["gbobjectives FocalLoss(gamma=2)"] = lambda: gbo.lightgbm.train(loss, base, d, rounds)
 
         def peer_run(obj):
             return lambda: lgb.train({**base, "objective": obj}, d, rounds)
 
-    if engine == "xgboost":
-        from gbobjectives.engines.xgboost import _TrainingObjective  # what gbo.xgboost.train passes
-
-        ours_train_obj = _TrainingObjective(loss, d)
-
-        def steps(obj, ours):
-            b_builtin = xgb.train({**base, "objective": "binary:logistic"}, d, 0)
-            b = gbo.xgboost.train(loss, base, d, 0, verbose_eval=False) if ours else xgb.train(plain, d, 0)
-            return (lambda i: b_builtin.update(d, i)), (lambda i: b.update(d, i, fobj=obj))
-    else:
-        ours_train_obj = loss.lightgbm_objective
-        d_ours = lgb.Dataset(X, label=y, init_score=np.full(len(y), loss.init_score(y)), params={"verbose": -1})
-
-        def steps(obj, ours):
-            b_builtin = lgb.Booster({**base, "objective": "binary"}, train_set=d)
-            b = lgb.Booster({**base, "objective": "none", "metric": "None"}, train_set=d_ours if ours else d)
-            return (lambda i: b_builtin.update()), (lambda i: b.update(fobj=obj))
-
     ours_obj = loss.xgboost_objective if engine == "xgboost" else loss.lightgbm_objective
     finite = {"gbobjectives FocalLoss(gamma=2)": _finite_at_extremes(ours_obj, engine)}
-    errors = {}
+    errors, peer_objs = {}, {}
     for name, obj in _peers(engine).items():
         if isinstance(obj, Exception):
             errors[name] = f"{type(obj).__name__}: {obj}"
@@ -137,7 +131,7 @@ def run(engine, rows, rounds, repeats):
         except Exception as exc:  # noqa: BLE001
             errors[name] = f"{type(exc).__name__}: {exc}"
             continue
-        runs[name] = peer_run(obj)
+        runs[name], peer_objs[name] = peer_run(obj), obj
     times = {k: [] for k in runs}
     for _ in range(repeats):
         for k, f in runs.items():
@@ -145,13 +139,20 @@ def run(engine, rows, rounds, repeats):
             f()
             times[k].append(time.perf_counter() - t)
     builtin = next(iter(runs))
+    builtin_params = {**base, "objective": "binary:logistic" if engine == "xgboost" else "binary"}
     lockstep = {}
     for k in runs:
         if k == builtin:
             continue
-        obj = ours_train_obj if k.startswith("gbobjectives") else dict(_peers(engine))[k]
-        pairs = [alternate(*steps(obj, k.startswith("gbobjectives")), rounds) for _ in range(repeats)]
-        lockstep[k] = float(np.median([o / b for b, o in pairs]))
+        ratios = []
+        for _ in range(repeats):
+            if k in peer_objs:
+                other = custom_step(engine, d, peer_params, peer_objs[k])
+            else:
+                other = ours_step(engine, loss, X, y, d, {})
+            b, o = alternate(builtin_step(engine, d, builtin_params), other, rounds)
+            ratios.append(o / b)
+        lockstep[k] = float(np.median(ratios))
     med = {k: float(np.median(v)) for k, v in times.items()}
     return {
         "engine": engine,

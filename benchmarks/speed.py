@@ -171,45 +171,56 @@ def _child(engine, rows, rounds, repeats):
 def _lockstep(engine, loss, X, y, d, xgb_p, lgb_p, k, rounds):
     """(built-in s, ours s) for ``rounds`` rounds of two boosters advanced ALTERNATELY, one round
     each, every round timed on its own: both objectives see the same state of the machine,
-    whose speed drifts by 10-30% between whole trainings on the benchmark VM.
+    whose speed drifts by 10-30% between whole trainings on the benchmark VM."""
+    base, builtin_p = (XGB_BASE, xgb_p) if engine == "xgboost" else (LGB_BASE, lgb_p)
+    builtin = builtin_step(engine, d, {**base, **builtin_p})
+    return alternate(builtin, ours_step(engine, loss, X, y, d, k), rounds)
 
-    Ours is what ``gbo.xgboost.train`` / ``gbo.lightgbm.train`` run per round (same start
-    score, same objective callable); the built-in is the engine's own update.
-    """
+
+def builtin_step(engine, d, params):
+    """``step(i)``: boosting round i of a new booster with a built-in objective."""
+    if engine == "xgboost":
+        import xgboost as xgb
+
+        b = xgb.train(params, d, 0)
+        return lambda i: b.update(d, i)
+    import lightgbm as lgb
+
+    b = lgb.Booster(params, train_set=d)
+    return lambda i: b.update()
+
+
+def ours_step(engine, loss, X, y, d, k):
+    """``step(i)``: what ``gbo.xgboost.train`` / ``gbo.lightgbm.train`` run in round i (the same
+    start score, the same objective callable), on a new booster."""
     import numpy as np
 
     import gbobjectives as gbo
 
     if engine == "xgboost":
-        import xgboost as xgb
-
         from gbobjectives.engines.xgboost import _TrainingObjective  # what gbo.xgboost.train passes
 
-        b_builtin = xgb.train({**XGB_BASE, **xgb_p}, d, 0)
-        b_ours = gbo.xgboost.train(loss, {**XGB_BASE, **k}, d, 0, verbose_eval=False)
+        b = gbo.xgboost.train(loss, {**XGB_BASE, **k}, d, 0, verbose_eval=False)
         obj = _TrainingObjective(loss, d)
+        return lambda i: b.update(d, i, fobj=obj)
+    import lightgbm as lgb
 
-        def step_builtin(i):
-            b_builtin.update(d, i)
+    init = np.broadcast_to(loss.init_score(y), (len(y), k["num_class"]) if k else (len(y),))
+    d_ours = lgb.Dataset(X, label=y, init_score=np.array(init), params={"max_bin": 255, "verbose": -1})
+    return custom_step(engine, d_ours, {**LGB_BASE, **k}, loss.lightgbm_objective)
 
-        def step_ours(i):
-            b_ours.update(d, i, fobj=obj)
-    else:
-        import lightgbm as lgb
 
-        start = loss.init_score(y)
-        init = np.broadcast_to(start, (len(y), 5) if k else (len(y),))
-        d_ours = lgb.Dataset(X, label=y, init_score=np.array(init), params={"max_bin": 255, "verbose": -1})
-        b_builtin = lgb.Booster({**LGB_BASE, **lgb_p}, train_set=d)
-        b_ours = lgb.Booster({**LGB_BASE, **k, "objective": "none", "metric": "None"}, train_set=d_ours)
+def custom_step(engine, d, params, obj):
+    """``step(i)``: boosting round i of a new booster trained with the objective callable ``obj``."""
+    if engine == "xgboost":
+        import xgboost as xgb
 
-        def step_builtin(i):
-            b_builtin.update()
+        b = xgb.train(params, d, 0)
+        return lambda i: b.update(d, i, fobj=obj)
+    import lightgbm as lgb
 
-        def step_ours(i):
-            b_ours.update(fobj=loss.lightgbm_objective)
-
-    return alternate(step_builtin, step_ours, rounds)
+    b = lgb.Booster({**params, "objective": "none", "metric": "None"}, train_set=d)
+    return lambda i: b.update(fobj=obj)
 
 
 def alternate(step_a, step_b, rounds):

@@ -419,9 +419,10 @@ def test_stable_order_per_group_and_global_sorts_agree(monkeypatch) -> None:
     rng = np.random.default_rng(13)
     for _ in range(60):
         r, _, groups, n_groups, _ = _random_groups(rng)  # rounded residuals: many ties
-        per_group = regression._stable_order(r, groups, n_groups)
+        counts = np.bincount(groups, minlength=n_groups)
+        per_group = regression._stable_order(r, groups, counts)
         monkeypatch.setattr(regression, "_PER_GROUP_SORT_MAX", 0)
-        whole = regression._stable_order(r, groups, n_groups)
+        whole = regression._stable_order(r, groups, counts)
         monkeypatch.undo()
         np.testing.assert_array_equal(per_group, whole)
         expected = np.lexsort((np.arange(len(r)), r, groups))  # by group, then r, then row

@@ -104,35 +104,37 @@ def _unit_weight_quantile(y: np.ndarray, quantile: float, tie_break: str) -> flo
     return float(0.5 * part[k] + 0.5 * part[m])
 
 
-def _stable_order(r: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
-    """The permutation sorting rows by (group, r), ties in r kept in row order (a stable sort).
+def _argsort_ties_in_order(a: np.ndarray) -> np.ndarray:
+    """``np.argsort(a, kind="stable")``, by numpy's faster unstable sort when ``a`` has no ties
+    (distinct values have only one sorted order)."""
+    o = np.argsort(a)
+    so = a[o]
+    if so.size > 1 and np.any(so[1:] == so[:-1]):
+        o = np.argsort(a, kind="stable")
+    return o
 
-    Stability makes each group's summation order independent of the other groups. Distinct
-    values have only one sorted order, so numpy's fast (unstable) sort is used unless ``r``
-    has ties. With few groups (tree leaves), rows are first grouped by a stable radix sort of
-    the group ids (keeping row order) and each group's residuals sorted on their own: 48 ms
-    instead of 122 ms for 1M rows in 64 groups (smaller sorts stay in cache); with many groups
-    the per-group Python loop would dominate, so one global sort then a stable group sort.
+
+def _stable_order(r: np.ndarray, group: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The permutation sorting rows by (group, r), ties in r kept in row order (a stable sort);
+    ``counts`` is ``np.bincount(group, minlength=n_groups)``.
+
+    Stability makes each group's summation order independent of the other groups. With few
+    groups (tree leaves), rows are first grouped by a stable radix sort of the group ids
+    (keeping row order) and each group's residuals sorted on their own: 48 ms instead of 122 ms
+    for 1M rows in 64 groups (smaller sorts stay in cache); with many groups the per-group
+    Python loop would dominate, so one global sort then a stable group sort.
     """
+    n_groups = len(counts)
     key = group.astype(np.uint16) if n_groups <= 1 << 16 else group
     if n_groups > _PER_GROUP_SORT_MAX:
-        o = np.argsort(r)
-        rs = r[o]
-        if rs.size > 1 and np.any(rs[1:] == rs[:-1]):
-            o = np.argsort(r, kind="stable")
+        o = _argsort_ties_in_order(r)
         return o[np.argsort(key[o], kind="stable")]
     by_group = np.argsort(key, kind="stable")
     rg = r[by_group]
-    counts = np.bincount(group, minlength=n_groups)
     out = np.empty(r.shape[0], dtype=np.intp)
     s = 0
     for c in counts[counts > 0].tolist():
-        seg = rg[s : s + c]
-        o = np.argsort(seg)
-        so = seg[o]
-        if c > 1 and np.any(so[1:] == so[:-1]):
-            o = np.argsort(seg, kind="stable")  # ties: keep their (row) order
-        out[s : s + c] = o
+        out[s : s + c] = _argsort_ties_in_order(rg[s : s + c])
         out[s : s + c] += s
         s += c
     return by_group[out]
@@ -173,7 +175,7 @@ def _huber_m_estimates(r: np.ndarray, w: np.ndarray, group: np.ndarray, n_groups
     solve = W > 0
     if not solve.any():
         return out
-    order = _stable_order(r, group, n_groups)
+    order = _stable_order(r, group, n)
     rs, ws, gs = r[order], w[order], group[order]
     start = np.cumsum(n) - n
     a1, a2 = rs - delta, rs + delta
