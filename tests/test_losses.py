@@ -195,10 +195,33 @@ def test_sample_weight_multiplies_everything(any_loss):
     g1, h1 = any_loss.gradient_hessian(y, z, w)
     ww = w if g0.ndim == 1 else w[:, None]
     np.testing.assert_allclose(g1, ww * g0, rtol=1e-14, atol=0)
-    np.testing.assert_allclose(h1, ww * h0, rtol=1e-14, atol=0)
+    if any_loss.hessian_uses_all_rows:
+        # the weights also enter the curvature's shared statistics: integer weights must act
+        # exactly as duplicated rows (test_weights_act_as_duplicated_rows_in_shared_curvature)
+        assert not np.allclose(h1, ww * h0, rtol=1e-6)
+    else:
+        np.testing.assert_allclose(h1, ww * h0, rtol=1e-14, atol=0)
     assert np.all(g1[:5] == 0) and np.all(h1[:5] == 0)
     # a column-vector weight is the same weight
     np.testing.assert_array_equal(any_loss.loss(y, z, w[:, None]), any_loss.loss(y, z, w))
+
+
+def test_weights_act_as_duplicated_rows_in_shared_curvature(any_loss):
+    """Integer weight k is k copies of the row, for every loss: also when the curvature uses
+    statistics of all rows (QuantileLoss "mm": its residual scale is a weighted mean), and a
+    weight-0 row is a dropped row."""
+    rng = np.random.default_rng(7)
+    y, z = make_data(any_loss, rng, n=40)
+    w = rng.integers(0, 4, 40).astype(np.float64)
+    w[0] = 3.0
+    rep = np.repeat(np.arange(40), w.astype(int))
+    g1, h1 = any_loss.gradient_hessian(y, z, w)
+    g2, h2 = any_loss.gradient_hessian(y[rep], z[rep])
+    first = np.searchsorted(rep, np.arange(40))  # the first copy of each kept row
+    kept = w > 0
+    ww = w[kept] if g1.ndim == 1 else w[kept][:, None]
+    np.testing.assert_allclose(g1[kept], ww * g2[first[kept]], rtol=1e-13, atol=1e-300)
+    np.testing.assert_allclose(h1[kept], ww * h2[first[kept]], rtol=1e-13, atol=1e-300)
 
 
 def test_loss_is_nonnegative_and_zero_at_target(default_loss):
@@ -300,7 +323,8 @@ def test_property_random_losses_and_points(case):
     assert np.all(np.isfinite(g)) and np.all(np.isfinite(h))
     ww = w if g.ndim == 1 else w[:, None]
     np.testing.assert_allclose(gw, ww * g, rtol=1e-14, atol=1e-300)  # atol: subnormal products
-    np.testing.assert_allclose(hw, ww * h, rtol=1e-14, atol=1e-300)
+    if not loss.hessian_uses_all_rows:  # else weights also enter the shared scale: see below
+        np.testing.assert_allclose(hw, ww * h, rtol=1e-14, atol=1e-300)
     np.testing.assert_allclose(loss.loss(y, z, w), w * value, rtol=1e-14, atol=1e-300)
     if not loss.hessian_is_exact:
         assert np.all(h >= 0)

@@ -236,6 +236,10 @@ def gradient_hessian(
     state = prep.get("_state")
     if state is None:
         state = prep["_state"] = _BlockState()
+    stats = loss._round_statistics(y, z, w, reduce=_allreduce_sum if engine == "XGBoost" else None)
+    if stats:
+        # per-round statistics of all rows (scalars): every block reads the same values
+        prep = {**prep, **stats}
     if not state.lock.acquire(blocking=False):  # the same data set in two threads at once
         state = _BlockState()
         state.lock.acquire()
@@ -249,6 +253,16 @@ def gradient_hessian(
         return grad, hess
     finally:
         state.lock.release()
+
+
+def _allreduce_sum(sums: np.ndarray) -> np.ndarray:
+    """``sums`` added up over the workers of a distributed XGBoost training (``xgboost.dask``,
+    Spark, ...), unchanged otherwise: a loss's per-round statistics are then the same on every
+    worker, as XGBoost's own quantile objective does (``collective::GlobalSum``)."""
+    collective = sys.modules.get("xgboost.collective")
+    if collective is not None and collective.is_distributed():
+        return np.asarray(collective.allreduce(np.ascontiguousarray(sums, dtype=np.float64), collective.Op.SUM))
+    return sums
 
 
 class _BlockState:

@@ -132,6 +132,13 @@ class Loss:
         return f"{self.short_name}({','.join(parts)})" if parts else self.short_name
 
     @property
+    def hessian_uses_all_rows(self) -> bool:
+        """True when each row's Hessian depends on statistics of all the rows passed together
+        (:meth:`_round_statistics`, e.g. the residual scale of ``QuantileLoss(hessian="mm")``):
+        then sample weights enter through those statistics too, as duplicated rows would."""
+        return False
+
+    @property
     def hessian_is_exact(self) -> bool:
         """True when ``gradient_hessian`` returns the true second derivative."""
         return getattr(self, "hessian", "exact") == "exact"
@@ -221,6 +228,21 @@ class Loss:
     def _prepare_labels(self, y: np.ndarray, w: np.ndarray | None, dtype: np.dtype) -> dict:
         """Per-data-set precomputation for :meth:`_gradient_hessian_fast` (labels already valid)."""
         return {"y": y, "w": w}
+
+    def _round_statistics(
+        self, y: np.ndarray, z: np.ndarray, w: np.ndarray | None, reduce: Any = None
+    ) -> dict | None:
+        """Statistics of ALL rows that the Hessian of every row depends on (e.g. the residual
+        scale of :class:`~gbobjectives.QuantileLoss`'s MM curvature), or None (the default).
+
+        The engine adapters call it once per round before the row blocks of
+        :meth:`_gradient_hessian_fast` and add its entries (scalars) to ``prep``. ``reduce``,
+        when given, sums an array of per-row sums across workers (``xgboost.dask``), so that
+        every worker uses the same numbers; a loss must compute its statistics from sums.
+        An entry ``engine_scale`` (> 0) says that the fast path returns that multiple of the
+        public (gradient, Hessian): the same Newton steps -G/H in other units.
+        """
+        return None
 
     def _gradient_hessian_fast(self, z: np.ndarray, prep: dict, ws: Any) -> tuple[np.ndarray, np.ndarray]:
         """Weighted gradient and Hessian for the engines; equals ``_gradient_hessian`` up to

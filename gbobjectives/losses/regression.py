@@ -21,6 +21,12 @@ def _check_hessian(loss: RegressionLoss) -> None:
         raise ValueError(f"hessian must be one of {loss.hessian_options}, got {loss.hessian!r}")  # type: ignore[attr-defined]
 
 
+def _tanh_ratio(x: np.ndarray, tanh_x: np.ndarray) -> np.ndarray:
+    """``tanh(x)/x`` with its limit 1 at ``x = 0`` (``tanh`` is accurate near 0, so the quotient
+    is too); ``x = +-inf`` gives 0."""
+    return np.divide(tanh_x, x, out=np.ones_like(tanh_x), where=x != 0)
+
+
 def _weighted(grad: np.ndarray, hess: np.ndarray, w: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     if w is not None:
         grad = grad * w
@@ -238,10 +244,20 @@ class HuberLoss(RegressionLoss):
 
     .. math:: \ell = r^2/2 \ \text{if}\ |r| \le \delta, \quad \delta(|r| - \delta/2)\ \text{else}
 
-    gradient ``clip(r, -delta, delta)``; exact Hessian 1 inside, 0 outside. The default
-    ``hessian="constant"`` is 1 everywhere (as LightGBM's built-in huber): with the exact
-    one, a leaf holding only outliers has a zero Hessian sum, so it is either never split
-    off (``min_child_weight``) or its value -G/(H + lambda) explodes.
+    gradient ``clip(r, -delta, delta)``; exact Hessian 1 inside, 0 outside.
+
+    Hessians (``hessian=``):
+
+    * ``"mm"`` (default): the majorize-minimize curvature ``min(1, delta/|r|)``, exact inside
+      ``delta`` and ``delta/|r|`` outside. ``g d + h d^2/2`` with this ``h`` lies above the loss
+      along any step ``d`` (``rho'(r)/r`` is non-increasing in ``|r|``), so a leaf's Newton step
+      ``-G/H`` can only lower its loss, and it scales with the residual: from a start 1000 away
+      one round moves a leaf by ~1000, not by ``delta``. These are the classical IRLS weights.
+    * ``"constant"``: 1 everywhere (LightGBM's built-in huber): a leaf moves by at most
+      ``delta`` per round, however far it is from its target.
+    * ``"exact"``: 1 inside, 0 outside; a leaf of outliers has a zero Hessian sum, so it is
+      never split off (``min_child_weight``) or its value -G/(H + lambda) explodes.
+
     ``init_score`` solves the piecewise-linear equation sum s*clip(c - y) = 0 exactly.
 
     Example
@@ -251,9 +267,9 @@ class HuberLoss(RegressionLoss):
     """
 
     short_name = "huber"
-    hessian_options = ("constant", "exact")
+    hessian_options = ("mm", "constant", "exact")
 
-    def __init__(self, delta: float = 1.0, hessian: str = "constant") -> None:
+    def __init__(self, delta: float = 1.0, hessian: str = "mm") -> None:
         self.delta = delta
         self.hessian = hessian
         self._validate_params()
@@ -277,7 +293,10 @@ class HuberLoss(RegressionLoss):
     def _gradient_hessian(self, y, z, w):
         r = z - y
         grad = np.clip(r, -self._delta, self._delta)
-        if self.hessian == "exact":
+        if self.hessian == "mm":
+            # delta / max(|r|, delta): 1 inside, delta/|r| > 0 outside (|r| is finite)
+            hess = self._delta / np.maximum(np.abs(r), self._delta)
+        elif self.hessian == "exact":
             hess = (np.abs(r) <= self._delta).astype(np.float64)
         else:
             hess = np.ones_like(r)
@@ -320,10 +339,17 @@ class PseudoHuberLoss(RegressionLoss):
 
     .. math:: \ell = \delta^2\left(\sqrt{1 + (r/\delta)^2} - 1\right) = \frac{r^2}{1 + \sqrt{1+s^2}},\ s = r/\delta
 
-    gradient ``r / sqrt(1 + s^2)``, Hessian ``(1 + s^2)^(-3/2)`` (``hypot`` avoids overflow).
-    The default Hessian is the exact one, which is strictly positive and matches the
-    built-in objective; it vanishes far from the target, so training starts from the
-    optimal constant. ``hessian="constant"`` (1 everywhere) is the alternative.
+    gradient ``r / sqrt(1 + s^2)``, exact Hessian ``(1 + s^2)^(-3/2)`` (``hypot`` avoids
+    overflow).
+
+    Hessians (``hessian=``):
+
+    * ``"mm"`` (default): the majorize-minimize curvature ``1/sqrt(1 + s^2)`` = gradient / r,
+      which is >= the exact Hessian, so every leaf's Newton step is safe, and falls only like
+      ``delta/|r|``, so steps scale with the residual. The exact Hessian (as XGBoost's
+      built-in ``reg:pseudohubererror`` uses) vanishes like ``|r|^-3``: from a start far from
+      the target its Newton steps overshoot by orders of magnitude.
+    * ``"exact"``: ``(1 + s^2)^(-3/2)``; ``"constant"``: 1 everywhere.
     ``init_score`` is a bracketed Brent root of sum s*g(c - y) = 0 within [min y, max y].
 
     Example
@@ -333,9 +359,9 @@ class PseudoHuberLoss(RegressionLoss):
     """
 
     short_name = "pseudohuber"
-    hessian_options = ("exact", "constant")
+    hessian_options = ("mm", "exact", "constant")
 
-    def __init__(self, delta: float = 1.0, hessian: str = "exact") -> None:
+    def __init__(self, delta: float = 1.0, hessian: str = "mm") -> None:
         self.delta = delta
         self.hessian = hessian
         self._validate_params()
@@ -358,7 +384,12 @@ class PseudoHuberLoss(RegressionLoss):
         s = (z - y) / self._delta
         inv = 1.0 / np.hypot(1.0, s)
         grad = self._delta * s * inv
-        hess = inv * inv * inv if self.hessian == "exact" else np.ones_like(s)
+        if self.hessian == "mm":
+            hess = inv
+        elif self.hessian == "exact":
+            hess = inv * inv * inv
+        else:
+            hess = np.ones_like(s)
         return _weighted(grad, hess, w)
 
     def _init_score(self, y, w):
@@ -373,10 +404,19 @@ class LogCoshLoss(RegressionLoss):
 
     computed as ``log1p(2 sinh^2(r/2))`` for |r| < 1 and ``|r| + log1p(e^{-2|r|}) - log 2``
     beyond; gradient ``tanh r``; exact Hessian ``4e/(1+e)^2`` with ``e = e^{-2|r|}`` (never
-    ``1 - tanh^2``, which is 0 for |r| > 19). The exact Hessian vanishes far from the
-    target, where Newton leaf values -G/(H + lambda) overshoot; the default
-    ``hessian="constant"`` (1, the Hessian's maximum, so steps are never longer than
-    Newton's) is training-safe. ``init_score``: Brent root of sum s*tanh(c - y) = 0.
+    ``1 - tanh^2``, which is 0 for |r| > 19).
+
+    Hessians (``hessian=``):
+
+    * ``"mm"`` (default): the majorize-minimize curvature ``tanh(r)/r`` (1 at r = 0), the
+      secant slope of the gradient; it is >= the exact Hessian (``log cosh`` has
+      ``rho'(r)/r`` non-increasing in ``|r|``), so Newton steps never overshoot, and it falls
+      like ``1/|r|``, so a leaf far from its target moves by about its residual per round.
+    * ``"constant"``: 1 (the Hessian's maximum): safe but a leaf moves by at most 1 per round.
+    * ``"exact"``: vanishes far from the target, where Newton leaf values -G/(H + lambda)
+      overshoot.
+
+    ``init_score``: Brent root of sum s*tanh(c - y) = 0.
 
     Example
     -------
@@ -385,9 +425,9 @@ class LogCoshLoss(RegressionLoss):
     """
 
     short_name = "logcosh"
-    hessian_options = ("constant", "exact")
+    hessian_options = ("mm", "constant", "exact")
 
-    def __init__(self, hessian: str = "constant") -> None:
+    def __init__(self, hessian: str = "mm") -> None:
         self.hessian = hessian
         self._validate_params()
 
@@ -404,7 +444,9 @@ class LogCoshLoss(RegressionLoss):
     def _gradient_hessian(self, y, z, w):
         r = z - y
         grad = np.tanh(r)
-        if self.hessian == "exact":
+        if self.hessian == "mm":
+            hess = _tanh_ratio(r, grad)
+        elif self.hessian == "exact":
             e = np.exp(-2.0 * np.abs(r))
             hess = 4.0 * e / ((1.0 + e) * (1.0 + e))
         else:
@@ -415,16 +457,57 @@ class LogCoshLoss(RegressionLoss):
         return _root_of_increasing(lambda c: float(np.dot(w, np.tanh(c - y))), y)
 
 
+#: MM curvature of the quantile loss: smoothing width ``c`` (in units of the residual scale S)
+#: and the floor of tanh(x)/x (see QuantileLoss). c = 0.2 trained best from the engines' default
+#: start among 0.04 (XGBoost 3.4's value, with its smoothed gradient), 0.2, 0.5, 1, 2, 5
+#: (benchmarks/every_api.py).
+_MM_C = 0.2
+_MM_FLOOR = 3e-4
+#: S is floored here: with every residual 0 the Newton step is then ~2**-200 (nothing moves)
+#: instead of 0/0.
+_MM_MIN_SCALE = 2.0**-200
+
+
+def _mm_scale(root_sum: float, weight_sum: float) -> float:
+    """``S = (root_sum / weight_sum)^2``, floored at :data:`_MM_MIN_SCALE` (also when no row has weight)."""
+    if not weight_sum > 0:
+        return _MM_MIN_SCALE
+    mean_root = root_sum / weight_sum
+    return max(mean_root * mean_root, _MM_MIN_SCALE)
+
+
 class QuantileLoss(RegressionLoss):
     r"""Pinball (quantile) loss for the ``quantile`` tau in (0, 1).
 
     .. math:: \ell = (y - z)(\tau - \mathbb{1}[y < z])
 
-    gradient ``1 - tau`` if ``z >= y`` else ``-tau`` (a subgradient at the kink). The exact
-    Hessian is 0; the default ``hessian="constant"`` is 1 (a leaf then moves by at most
-    tau or 1 - tau per round; see the leaf-refresh helpers for parity with the built-in
-    quantile objectives). ``init_score`` is the exact weighted tau-quantile: the smallest
-    y_(k) whose cumulative weight reaches tau * W.
+    gradient ``1 - tau`` if ``z >= y`` else ``-tau`` (a subgradient at the kink); the exact
+    Hessian is 0.
+
+    Hessians (``hessian=``):
+
+    * ``"mm"`` (default): automatically scaled majorize-minimize curvature (the scheme XGBoost
+      3.4 adopted for its own quantile objective). Each call computes the residual scale
+      ``S = (sum w sqrt|r| / sum w)^2`` of the rows it is given (for an engine: all training
+      rows, every round; under ``xgboost.dask`` summed over all workers), floored at
+      ``2**-200``, and
+
+      .. math:: h = \frac{\max(\tanh(x)/x,\ \epsilon)}{2 c S}, \quad x = \frac{r}{c S},
+                \ c = 0.2,\ \epsilon = 3\cdot 10^{-4}.
+
+      For ``|r| >> cS`` this is ``1/(2|r|)``, the curvature of the quadratic that majorizes
+      ``|r|/2`` at ``r`` (the pinball loss is ``|r|/2`` plus a linear term): a leaf's Newton
+      step scales with its residuals, so training from any start (XGBoost's 0.5, LightGBM's 0)
+      reaches the target in a few rounds. Near the kink the curvature is capped at
+      ``1/(2cS)``. ``c`` was chosen by measurement (``benchmarks/every_api.py``; XGBoost uses
+      0.04 with a smoothed gradient). The engine adapters pass ``(S g, S h)`` - the same Newton
+      steps - so that the engines' ``lambda`` and ``min_child_weight`` keep their usual
+      per-row meaning whatever the scale of ``y``.
+    * ``"constant"``: 1 everywhere; a leaf moves by at most tau or 1 - tau per round.
+    * ``"exact"``: 0.
+
+    ``init_score`` is the exact weighted tau-quantile: the smallest y_(k) whose cumulative
+    weight reaches tau * W.
 
     Example
     -------
@@ -433,9 +516,9 @@ class QuantileLoss(RegressionLoss):
     """
 
     short_name = "quantile"
-    hessian_options = ("constant", "exact")
+    hessian_options = ("mm", "constant", "exact")
 
-    def __init__(self, quantile: float = 0.5, hessian: str = "constant") -> None:
+    def __init__(self, quantile: float = 0.5, hessian: str = "mm") -> None:
         self.quantile = quantile
         self.hessian = hessian
         self._validate_params()
@@ -454,8 +537,49 @@ class QuantileLoss(RegressionLoss):
         return np.maximum(self._tau * r, (self._tau - 1.0) * r)
 
     def _gradient_hessian(self, y, z, w):
+        if self.hessian == "mm":
+            return self._mm_gradient_hessian(y, z, w, self._round_statistics(y, z, w)["scale"], engine=False)
         grad = np.where(z >= y, 1.0 - self._tau, -self._tau)
         hess = np.zeros_like(grad) if self.hessian == "exact" else np.ones_like(grad)
+        return _weighted(grad, hess, w)
+
+    def _round_statistics(self, y, z, w, reduce=None):
+        """``{"scale": S}`` for the MM curvature, from ``(sum w sqrt|r|, sum w)`` over the rows
+        (``reduce`` sums those two numbers across workers under distributed training)."""
+        if self.hessian != "mm":
+            return None
+        root = np.sqrt(np.abs(np.asarray(z, dtype=np.float64) - y))
+        sums = np.array([np.dot(root, w), np.sum(w)]) if w is not None else np.array([np.sum(root), root.size])
+        if reduce is not None:
+            sums = reduce(sums)
+        scale = _mm_scale(float(sums[0]), float(sums[1]))
+        return {"scale": scale, "engine_scale": scale}
+
+    @property
+    def hessian_uses_all_rows(self) -> bool:
+        return self.hessian == "mm"
+
+    def _gradient_hessian_fast(self, z, prep, ws):
+        if self.hessian != "mm":
+            return super()._gradient_hessian_fast(z, prep, ws)
+        return self._mm_gradient_hessian(prep["y"], np.asarray(z, dtype=np.float64), prep["w"], prep["scale"], True)
+
+    def _mm_gradient_hessian(
+        self, y: np.ndarray, z: np.ndarray, w: np.ndarray | None, scale: float, engine: bool
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Exact subgradient and MM curvature at residual scale ``scale``; ``engine=True``
+        returns both times ``scale`` (the same Newton steps, see the class docstring)."""
+        r = z - y
+        cs = _MM_C * scale
+        x = r / cs
+        ratio = _tanh_ratio(x, np.tanh(x))
+        np.maximum(ratio, _MM_FLOOR, out=ratio)
+        if engine:
+            grad = np.where(r >= 0, (1.0 - self._tau) * scale, -self._tau * scale)
+            hess = ratio * (0.5 / _MM_C)
+        else:
+            grad = np.where(r >= 0, 1.0 - self._tau, -self._tau)
+            hess = ratio * (0.5 / cs)
         return _weighted(grad, hess, w)
 
     def _init_score(self, y, w):
