@@ -247,8 +247,13 @@ class Loss:
     def _gradient_hessian_fast(self, z: np.ndarray, prep: dict, ws: Any) -> tuple[np.ndarray, np.ndarray]:
         """Weighted gradient and Hessian for the engines; equals ``_gradient_hessian`` up to
         float32 rounding when ``z`` is float32. The results may live in the scratch
-        :class:`~gbobjectives.losses._fast.Workspace` ``ws`` (see ``losses/_fast.py``)."""
-        return self._gradient_hessian(prep["y"], np.asarray(z, dtype=np.float64), prep["w"])
+        :class:`~gbobjectives.losses._fast.Workspace` ``ws`` (see ``losses/_fast.py``); times
+        ``prep["engine_scale"]`` when the round statistics set one (:meth:`_round_statistics`)."""
+        g, h = self._gradient_hessian(prep["y"], np.asarray(z, dtype=np.float64), prep["w"])
+        k = prep.get("engine_scale")
+        if k is not None and k != 1.0:
+            g, h = g * k, h * k
+        return g, h
 
     # ------------------------------------------------------------------ derivative-audit hints
     #: typical length scale of the raw score; the finite-difference step is eps**(1/5) times it
