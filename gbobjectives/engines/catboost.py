@@ -57,22 +57,19 @@ ENGINE = "CatBoost"
 _MAX_CACHED_CHUNKS = 8192
 
 
-def _address(a: np.ndarray) -> int:
-    return a.__array_interface__["data"][0]
-
-
 class _ChunkLabels:
     """Validated labels/weights and the loss's label preparation, per chunk of rows.
 
     CatBoost calls the objective on views of the same label memory every iteration, but
     hands no data-set object to key a cache on. The key is therefore the chunk's address and
-    length; a hit is confirmed by comparing the labels and weights with the cached copies
-    (one memcmp-speed pass, ~3 us, against ~30 us to validate and prepare them again), so
-    memory reused by another training never returns stale labels.
+    length; a hit is confirmed by comparing the bytes of the labels and weights with cached
+    copies (``tobytes`` + memcmp: ~1 us for 1,000 rows, where ``np.array_equal`` took ~5 us
+    and validating and preparing again ~30 us), so memory reused by another training never
+    returns stale labels.
     """
 
     def __init__(self) -> None:
-        self._entries: dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray | None, dict]] = {}
+        self._entries: dict[tuple[int, int, int], tuple[bytes, bytes | None, dict]] = {}
 
     def clear(self) -> None:
         self._entries.clear()
@@ -80,15 +77,14 @@ class _ChunkLabels:
     def get(self, scorer: Any, loss: Any, targets: Any, weights: Any, z: np.ndarray) -> dict:
         """The prepared labels of this chunk (``loss._prepare_labels`` on validated float64 labels)."""
         n = z.shape[0]
-        cacheable = type(targets) is np.ndarray and (weights is None or type(weights) is np.ndarray)
         key = None
-        if cacheable:
-            key = (_address(targets), n, 0 if weights is None else _address(weights))
+        if type(targets) is np.ndarray and (weights is None or type(weights) is np.ndarray):
+            key = (targets.ctypes.data, n, 0 if weights is None else weights.ctypes.data)
             hit = self._entries.get(key)
             if (
                 hit is not None
-                and np.array_equal(hit[0], targets)
-                and (weights is None if hit[1] is None else np.array_equal(hit[1], weights))
+                and hit[0] == targets.tobytes()
+                and (hit[1] is None if weights is None else hit[1] == weights.tobytes())
             ):
                 return hit[2]
         try:
@@ -103,7 +99,7 @@ class _ChunkLabels:
         if key is not None:
             if len(self._entries) >= _MAX_CACHED_CHUNKS:
                 self._entries.clear()
-            self._entries[key] = (np.array(targets), None if weights is None else np.array(weights), prep)
+            self._entries[key] = (targets.tobytes(), None if weights is None else weights.tobytes(), prep)
         return prep
 
 
@@ -250,7 +246,9 @@ class Objective:
                 f"(CatBoost model with {K} dimensions)"
             )
         if self.loss.n_classes is not None and self.loss.n_classes != K:
-            raise ValueError(f"{self.loss!r} was built for {self.loss.n_classes} classes but the CatBoost model has {K}")
+            raise ValueError(
+                f"{self.loss!r} was built for {self.loss.n_classes} classes but the CatBoost model has {K}"
+            )
         self._multi_labels[target] = int(t)
         return int(t)
 
@@ -267,6 +265,7 @@ class Metric:
     however CatBoost splits the rows; CatBoost 1.2 evaluates a custom metric on each data set
     in one call, so :class:`~gbobjectives.metrics.LogLossHit` is exact too.
     ``is_max_optimal()`` is the metric's ``higher_is_better`` (early stopping direction).
+    CatBoost names a custom metric by its class: results appear under ``"Metric"``.
 
     Example
     -------
@@ -329,9 +328,6 @@ class Metric:
             return 0.0, 0.0
         return float(m._score(y, z, w)) * total, total
 
-    def get_name(self) -> str:  # shown by CatBoost's logs; kept out of the jit list by no_jit
-        return self.metric.name
-
 
 def _pool_labels_weights(pool: Any) -> tuple[np.ndarray, np.ndarray | None]:
     y = pool.get_label()
@@ -372,6 +368,7 @@ def train(
     early_stopping_rounds: int | None = None,
     verbose: bool | int = False,
     init_model: Any = None,
+    init_score: float | Sequence[float] | None = None,
 ) -> Any:
     """Train a ``catboost.CatBoost`` model with ``loss`` as the objective, from ``loss.init_score``.
 
@@ -387,6 +384,9 @@ def train(
     with a custom objective CatBoost's default learning rate is 0.03 (set it). For multiclass
     losses ``classes_count`` is set from the labels (or the loss's ``alpha``). When ``pool``
     already has a baseline (or ``init_model`` is given), that is the start and no bias is set.
+    ``init_score`` overrides the start (default: ``loss.init_score`` of the Pool's labels and
+    weights as CatBoost stores them, in float32). ``allow_writing_files`` defaults to False
+    (CatBoost would write ``./catboost_info`` at every fit).
 
     Example
     -------
@@ -417,10 +417,18 @@ def train(
         n_classes = _common.n_classes_for(loss, params.pop("classes_count", None), y)
         params["classes_count"] = n_classes
     start = _common.start_score(loss, y, w, n_classes, ENGINE)  # validates the labels first
+    if init_score is not None:
+        start = np.asarray(init_score, dtype=np.float64)
+        want = (n_classes,) if n_classes else ()
+        if start.shape != want or not np.all(np.isfinite(start)):
+            what = f"length-{n_classes} vector" if n_classes else "scalar"
+            raise ValueError(f"init_score must be a finite {what} for {loss!r}, got {init_score!r}")
+        start = start if n_classes else float(start)
 
     objective = Objective(loss)
     params["loss_function"] = objective
     params.setdefault("eval_metric", Metric(loss))
+    params.setdefault("allow_writing_files", False)
     user_start = init_model is not None or _has_baseline(pool)
     if not user_start:
         if any(_has_baseline(e) for e in evals):
