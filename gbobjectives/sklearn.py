@@ -671,9 +671,11 @@ class BoostedClassifier(ClassifierMixin, _BoostedBase):
         None means plain logloss: ``WeightedLogLoss()`` for two classes and
         ``MulticlassFocalLoss(gamma=0)`` (softmax cross-entropy) for more. The fitted loss
         is ``loss_``; ``loss`` itself is never modified.
-    engine : {"xgboost", "lightgbm"}, default "xgboost"
+    engine : {"xgboost", "lightgbm", "catboost"}, default "xgboost"
         XGBoost is the default: its leaf constraint is a Hessian sum (so sample weights act
         like duplicated rows), it fits tiny data sets, and it stores the start score natively.
+        CatBoost (optional extra) grows symmetric trees of ``max_depth`` (default 6); it calls a
+        custom multiclass loss once per row, so multiclass fits are slow there.
     n_estimators : int, default 100
         Boosting rounds (an upper bound with early stopping).
     learning_rate : float > 0, default 0.1
