@@ -360,8 +360,8 @@ def test_bad_losses_are_rejected_before_training(engine, no_training):
 
 def test_unknown_engine_lists_the_available_ones(no_training):
     X, y = binary_data()
-    with pytest.raises(ValueError, match=r"engine='catboost' is not supported; available engines: \['lightgbm', "):
-        BoostedClassifier(engine="catboost").fit(X, y)
+    with pytest.raises(ValueError, match=r"engine='gbm' is not supported; available engines: \['catboost', 'lightgbm'"):
+        BoostedClassifier(engine="gbm").fit(X, y)
 
 
 @pytest.mark.parametrize("engine", ENGINES)
