@@ -284,6 +284,7 @@ def test_catboost_classifier_with_our_objects_and_no_jit_warning(recwarn):
         learning_rate=0.1,
         thread_count=1,
         verbose=False,
+        allow_writing_files=False,
     )
     clf.fit(X, y)
     p = loss.inverse_link(clf.predict(X, prediction_type="RawFormulaVal"))
