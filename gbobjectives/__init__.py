@@ -1,11 +1,11 @@
-"""gbobjectives: exact, stable custom training objectives for XGBoost and LightGBM.
+"""gbobjectives: exact, stable custom training objectives for XGBoost, LightGBM and CatBoost.
 
 >>> import gbobjectives as gbo
 >>> loss = gbo.FocalLoss(gamma=2.0)
 >>> grad, hess = loss.gradient_hessian([1, 0], [0.3, -1.2])
 """
 
-from gbobjectives import lightgbm, metrics, xgboost  # engine modules import their engine lazily
+from gbobjectives import catboost, lightgbm, metrics, xgboost  # engine modules import their engine lazily
 from gbobjectives.checks import AuditResult, check_gradients
 from gbobjectives.losses import (
     LOSSES,
@@ -48,6 +48,7 @@ __all__ = [
     "LogLossHit",
     "xgboost",
     "lightgbm",
+    "catboost",
     "metrics",
     "__version__",
 ]
