@@ -51,7 +51,6 @@ from gbobjectives.losses import (
     MulticlassFocalLoss,
     QuantileLoss,
     WeightedLogLoss,
-    class_balanced_weights,
 )
 from gbobjectives.losses import HuberLoss as _HuberLoss
 from gbobjectives.losses.base import format_param
@@ -98,6 +97,8 @@ _MAX_ONE_HOT_LEVELS = 50
 #: rows at which ``--threads 0`` (auto) starts using more than one thread: below it, thread
 #: start-up costs more than it saves and timings become noisy on a busy machine
 _AUTO_THREADS_ROWS = 50_000
+#: LightGBM's default min_data_in_leaf (20) on both sides of a split
+_LIGHTGBM_MIN_TRAIN_ROWS = 40
 
 _XGB_BUILTIN = {"binary": "binary:logistic", "multiclass": "multi:softprob", "regression": "reg:squarederror"}
 _LGB_BUILTIN = {"binary": "binary", "multiclass": "multiclass", "regression": "regression"}
@@ -228,6 +229,14 @@ def _detect_task(values: Any, numeric: bool) -> str:
     return "regression"
 
 
+def _missing(values: np.ndarray) -> np.ndarray:
+    if values.dtype.kind == "f":
+        return np.isnan(values)
+    if values.dtype.kind == "O":
+        return np.array([v is None or (isinstance(v, float) and math.isnan(v)) for v in values], dtype=bool)
+    return np.zeros(values.shape, dtype=bool)
+
+
 def encode_target(name: str, values: Any, task: str, *, numeric: bool | None = None) -> tuple[np.ndarray, str, list]:
     """``(y, task, classes)`` for a raw target column; ``task="auto"`` picks one.
 
@@ -236,6 +245,13 @@ def encode_target(name: str, values: Any, task: str, *, numeric: bool | None = N
     values = np.asarray(values)
     if numeric is None:
         numeric = values.dtype.kind in "biuf"
+    distinct = np.unique(values[~_missing(values)]) if values.size else values
+    if distinct.size < 2:
+        # every model would predict the constant and score 0 (or NaN) on every metric
+        value = distinct[0] if distinct.size else None
+        value = value.item() if hasattr(value, "item") else value  # 3.0, not np.float64(3.0)
+        only = f" (every row is {value!r})" if distinct.size else ""
+        raise CompareError(f"target {name!r} is constant{only}: there is nothing to predict")
     if task == "auto":
         task = _detect_task(values, numeric)
     if task == "regression":
@@ -255,6 +271,32 @@ def encode_target(name: str, values: Any, task: str, *, numeric: bool | None = N
             f"target {name!r} has {k} distinct values; --task multiclass needs 2 to {_MAX_CLASSES} classes"
         )
     return y.astype(np.float64), task, [c.item() if hasattr(c, "item") else c for c in classes]
+
+
+def _reject_stray_text(path: Path, col: str, series: Any) -> None:
+    """CompareError naming the row of the text cell(s) in an otherwise numeric column.
+
+    pandas reads a numeric column with one typo ("n/a ", "1,5", "?") as text; one-hot encoding
+    it would turn every number into its own indicator column. A column counts as numeric with
+    stray cells when at least 90 % of its non-missing cells are numbers and at most
+    max(3, 1 %) are not.
+    """
+    import pandas as pd
+
+    present = series.notna()
+    numbers = pd.to_numeric(series.where(present), errors="coerce")
+    stray = present & numbers.isna()
+    n_present, n_stray = int(present.sum()), int(stray.sum())
+    if n_stray == 0 or n_present - n_stray < 0.9 * n_present or n_stray > max(3, 0.01 * n_present):
+        return
+    first = stray.to_numpy().nonzero()[0][0]
+    row = int(series.index[first])  # read_csv's 0-based data row; the header is line 1 of the file
+    cell = str(series.iloc[first])
+    more = f" and {n_stray - 1} more" if n_stray > 1 else ""
+    raise CompareError(
+        f"{path}: column {col!r} holds numbers except {cell!r} in data row {row + 1} (line {row + 2} of the "
+        f"file){more}; fix that cell, leave it empty (missing) or drop the column"
+    )
 
 
 def load_csv(path: str | os.PathLike, target: str, task: str = "auto") -> Dataset:
@@ -307,6 +349,7 @@ def load_csv(path: str | os.PathLike, target: str, task: str = "auto") -> Datase
         elif pd.api.types.is_numeric_dtype(series):
             encoded.append(series.astype(np.float64).to_frame(col))
         else:
+            _reject_stray_text(path, col, series)
             levels = series.nunique(dropna=True)
             if levels > _MAX_ONE_HOT_LEVELS:
                 raise CompareError(
@@ -444,6 +487,26 @@ def loss_applies(spec: str, task: str) -> bool:
     return task in _TASK_OF_NAME[_canonical(_parse_spec(spec)[0])]
 
 
+def balanced_class_weights(y: np.ndarray) -> np.ndarray:
+    """Inverse-frequency class weights ``n / (K * n_c)`` of the "balanced" rows (labels only).
+
+    scikit-learn's ``class_weight="balanced"``: every class carries the same total weight and
+    the total stays ``n``, so the trees' ``min_child_weight`` / ``min_sum_hessian`` act as on the
+    unweighted data. (Cui et al.'s ``class_balanced_weights(y, beta=0.999)`` is not used here: its
+    effective number saturates at ``1 / (1 - beta)`` = 1000 rows, so beyond ~10k rows per class
+    it gives [1, 1] and the row would repeat "logloss".)
+
+    Example
+    -------
+    >>> balanced_class_weights(np.array([0.0, 0, 0, 1])).tolist()
+    [0.6666666666666666, 2.0]
+    """
+    counts = np.bincount(np.asarray(y, dtype=np.int64))
+    if np.any(counts == 0):
+        raise CompareError(f"class {int(np.argmin(counts))} of the target has no rows")
+    return counts.sum() / (counts.size * counts)
+
+
 def _build_loss(name: str, tokens: list[str], task: str, y: np.ndarray) -> list[Loss]:
     from gbobjectives.plotting import parse_loss_args
 
@@ -460,10 +523,9 @@ def _build_loss(name: str, tokens: list[str], task: str, y: np.ndarray) -> list[
             return [build(MulticlassFocalLoss, ["--gamma", "0"])]
         return [build(WeightedLogLoss)]
     if name == "balanced":
-        # Cui et al. class-balanced weights from the whole target (labels only, no features)
         if tokens:
             raise CompareError("loss 'balanced' takes no parameters (it is logloss with class-balanced weights)")
-        w = class_balanced_weights(y.astype(int))
+        w = balanced_class_weights(y)
         if multiclass:
             return [MulticlassFocalLoss(gamma=0.0, alpha=[_round_sig(v) for v in w])]
         return [WeightedLogLoss(pos_weight=_round_sig(w[1]), neg_weight=_round_sig(w[0]))]
@@ -598,7 +660,10 @@ def _fit_raw(
     else:
         import lightgbm as lgb
 
-        dtrain = lgb.Dataset(X_tr, label=y_tr, params={"verbose": -1})
+        # feature_pre_filter=False: on small data LightGBM would otherwise drop every feature that
+        # cannot split under min_data_in_leaf and abort in C++ ("num_features() > 0"); a feature
+        # that cannot split is never used either way, so the trees are the same
+        dtrain = lgb.Dataset(X_tr, label=y_tr, params={"verbose": -1, "feature_pre_filter": False})
         start = time.perf_counter()
         if cand.loss is None:
             booster = lgb.train({**params, **cand.builtin["lightgbm"]}, dtrain, rounds)  # type: ignore[index]
@@ -754,6 +819,15 @@ def compare(
     threads = threads or _auto_threads(data.X.shape[0])
     candidates = make_candidates(data.task, data.y, losses)
     splits = _splits(data, folds, test_size, seed)
+    n_train = min(len(train_idx) for train_idx, _ in splits)
+    if "lightgbm" in engines and n_train < _LIGHTGBM_MIN_TRAIN_ROWS:
+        # below this LightGBM can grow no tree at all, and aborts in C++ on a custom objective
+        part = "fold" if folds > 1 else "split"
+        raise CompareError(
+            f"{data.name}: {data.X.shape[0]} rows leave {n_train} rows to train on per {part}; LightGBM needs at "
+            f"least {_LIGHTGBM_MIN_TRAIN_ROWS} (min_data_in_leaf = 20 on each side of a split): use more rows, a "
+            f"smaller --test-size or --engines xgboost"
+        )
     delta = _round_sig(robust_scale(data.y)) if data.task == "regression" else float("nan")
     for cand in candidates:  # the Huber column uses the same delta as the Huber rows
         if isinstance(cand.loss, _HuberLoss):
@@ -781,6 +855,12 @@ def compare(
                     )
                 except ValueError as exc:  # e.g. a loss rejecting the labels: the user's data, not a bug
                     raise CompareError(f"training {cand.label} on {engine} failed: {exc}") from None
+                except Exception as exc:
+                    # the engines' own errors (LightGBMError, XGBoostError) about the data: one line, exit 2
+                    if type(exc).__name__ not in ("LightGBMError", "XGBoostError"):
+                        raise
+                    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                    raise CompareError(f"training {cand.label} on {engine} failed: {first}") from None
                 scores = _score(data.task, data.y[test_idx], raw, cand, delta)
                 scores["train_seconds"] = seconds
                 per_fold.append(scores)

@@ -54,6 +54,15 @@ def csv_dir(tmp_path_factory) -> Path:
     df.to_csv(d / "table.csv", index=False)
     df.assign(user=[f"u{i}" for i in range(n)]).to_csv(d / "with_id.csv", index=False)
     (d / "empty.csv").write_text("")
+    # issue 18: tiny tables, one stray text cell in a numeric column, a constant target
+    df.head(6).to_csv(d / "rows6.csv", index=False)
+    df.head(20).to_csv(d / "rows20.csv", index=False)
+    big = pd.DataFrame({"size": rng.normal(size=2000).round(4), "z": rng.normal(size=2000)})
+    big["y"] = (big["size"] > 0).astype(int)
+    big["size"] = big["size"].astype(object)
+    big.loc[16, "size"] = "n/a?"
+    big.to_csv(d / "stray.csv", index=False)
+    df.assign(same=7.5).to_csv(d / "constant.csv", index=False)
     (d / "broken.csv").write_bytes(b'a,b\n"unterminated,1\n2,3,4\n')
     return d
 
@@ -185,6 +194,10 @@ def test_csv_auto_multiclass(tmp_path, csv_dir):
         (["--data", "{d}/table.csv", "--target", "churn", "--losses", "nope"], "unknown loss"),
         (["--data", "{d}/table.csv", "--target", "churn", "--engines", "catboost"], "unknown engine"),
         (["--rounds", "0"], "--rounds"),
+        (["--data", "{d}/rows6.csv", "--target", "price"], "LightGBM needs at least 40"),
+        (["--data", "{d}/rows20.csv", "--target", "price"], "20 rows leave 15 rows to train on"),
+        (["--data", "{d}/stray.csv", "--target", "y"], "column 'size' holds numbers except 'n/a?' in data row 17"),
+        (["--data", "{d}/constant.csv", "--target", "same"], "target 'same' is constant (every row is 7.5)"),
     ],
     ids=[
         "missing-file",
@@ -199,6 +212,10 @@ def test_csv_auto_multiclass(tmp_path, csv_dir):
         "unknown-loss",
         "unknown-engine",
         "zero-rounds",
+        "6-rows",
+        "20-rows",
+        "stray-text-cell",
+        "constant-target",
     ],
 )
 def test_bad_input_exits_2_with_one_line(tmp_path, csv_dir, args, message):
@@ -259,3 +276,37 @@ def test_task_detection(values, task, expected):
 def test_target_that_does_not_fit_the_task():
     with pytest.raises(CompareError, match="needs exactly 2"):
         encode_target("t", np.arange(20.0), "binary")
+
+
+def test_tiny_table_still_runs_on_xgboost_alone(tmp_path, csv_dir):
+    """The LightGBM row limit is LightGBM's: XGBoost trains on the 20-row table."""
+    proc = run_cli(
+        "--data", str(csv_dir / "rows20.csv"), "--target", "price", "--engines", "xgboost", "--rounds", "2",
+        "--losses", "huber", "--output", str(tmp_path / "o"), cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_balanced_weights_balance_large_data():
+    """ "balanced" must not collapse to "logloss" on large data (Cui et al. with beta = 0.999 gave
+    [1, 1] beyond ~10k rows per class): inverse-frequency weights, total weight unchanged."""
+    y = np.r_[np.zeros(60_000), np.ones(20_000)]
+    cands = {c.label: c for c in make_candidates("binary", y, ["balanced"])}
+    params = cands["balanced"].loss.get_params()
+    assert params["neg_weight"] == pytest.approx(80_000 / (2 * 60_000), rel=1e-2)
+    assert params["pos_weight"] == pytest.approx(80_000 / (2 * 20_000), rel=1e-2)
+    y3 = np.repeat([0.0, 1.0, 2.0], [30_000, 15_000, 5_000])
+    alpha = make_candidates("multiclass", y3, ["balanced"])[1].loss.get_params()["alpha"]
+    np.testing.assert_allclose(alpha, [50_000 / (3 * 30_000), 50_000 / (3 * 15_000), 50_000 / (3 * 5_000)], rtol=1e-2)
+    assert float(np.dot(alpha, [30_000, 15_000, 5_000])) == pytest.approx(50_000, rel=1e-2)
+
+
+def test_balanced_row_differs_from_logloss_when_trained():
+    """On an imbalanced set the balanced row trains a different model (higher positive-class scores)."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(3000, 4))
+    y = (X[:, 0] + rng.normal(size=3000) > 2.0).astype(float)  # about 8 % positives
+    result = compare(X, y, losses=["logloss", "balanced"], engines=["xgboost"], rounds=10)
+    by = {r["loss"]: r for r in result.rows}
+    assert by["balanced"]["logloss"] > by["logloss"]["logloss"] + 0.01  # pushed toward the rare class
+    assert by["logloss"]["logloss"] == pytest.approx(by["builtin"]["logloss"], rel=1e-3)
