@@ -310,3 +310,67 @@ def test_balanced_row_differs_from_logloss_when_trained():
     by = {r["loss"]: r for r in result.rows}
     assert by["balanced"]["logloss"] > by["logloss"]["logloss"] + 0.01  # pushed toward the rare class
     assert by["logloss"]["logloss"] == pytest.approx(by["builtin"]["logloss"], rel=1e-3)
+
+
+# ---------------------------------------------------------------------------- chart
+def _row(loss: str, engine: str, **metrics: float) -> dict:
+    nan = float("nan")
+    return {
+        "loss": loss,
+        "engine": engine,
+        "train_seconds": 0.1,
+        "pinball": nan,
+        "coverage": nan,
+        **metrics,
+        "folds": [],
+    }
+
+
+def _panel_texts(ax) -> list[str]:
+    return [t.get_text() for t in ax.texts]
+
+
+def test_chart_shows_every_metric_relative_to_the_builtin():
+    """Every metric gets a column; a row 50 % worse in logloss reads "+50.0 %" whatever its AUCs;
+    the built-in's absolute values (the scale) are printed."""
+    pytest.importorskip("matplotlib")
+    from gbobjectives.compare import Dataset, DatasetResult, plot_results
+
+    data = Dataset("toy", np.zeros((40, 2)), np.r_[np.zeros(20), np.ones(20)], "binary", ["a", "b"], [0, 1])
+    settings = {"rounds": 5, "folds": 1, "test_size": 0.25, "n_test": 10}
+    rows = []
+    for engine in ("xgboost", "lightgbm"):
+        rows.append(_row("builtin", engine, logloss=0.2, roc_auc=0.99, pr_auc=0.98, accuracy=0.95))
+        rows.append(_row("focal", engine, logloss=0.3, roc_auc=0.991, pr_auc=0.98, accuracy=0.95))
+    fig = plot_results([DatasetResult(data, settings, rows)])
+    panels = [ax for ax in fig.axes if ax.texts]
+    assert len(panels) == 1
+    ax = panels[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["logloss", "ROC AUC", "PR AUC", "accuracy", "train time"]
+    texts = _panel_texts(ax)
+    assert "0.2000" in texts and "0.9900" in texts  # the built-in's values: the scale
+    assert texts.count("+50.0 %") == 2 and texts.count("+0.10 %") == 2  # logloss, ROC AUC, per engine
+
+
+def test_chart_puts_quantile_rows_on_their_own_panel():
+    pytest.importorskip("matplotlib")
+    from gbobjectives.compare import Dataset, DatasetResult, plot_results
+
+    data = Dataset("toyreg", np.zeros((40, 2)), np.arange(40.0), "regression", ["a", "b"])
+    settings = {"rounds": 5, "folds": 1, "test_size": 0.25, "n_test": 10}
+    rows = [
+        _row("builtin", "xgboost", rmse=10.0, mae=8.0, huber=50.0),
+        _row("huber(delta=3)", "xgboost", rmse=11.0, mae=8.0, huber=50.0),
+        _row("builtin quantile(0.9)", "xgboost", rmse=20.0, mae=16.0, huber=90.0, pinball=4.0, coverage=0.88),
+        _row("quantile(0.9)", "xgboost", rmse=19.0, mae=15.0, huber=80.0, pinball=3.0, coverage=0.9),
+    ]
+    fig = plot_results([DatasetResult(data, settings, rows)])
+    point, quant = [ax for ax in fig.axes if ax.texts]
+    assert [t.get_text() for t in point.get_xticklabels()] == ["RMSE", "MAE", "Huber", "train time"]
+    assert not any("quantile" in t.get_text() for t in point.get_yticklabels())
+    assert [t.get_text() for t in quant.get_xticklabels()] == ["pinball", "coverage", "train time"]
+    assert all("quantile" in t.get_text() for t in quant.get_yticklabels())
+    assert "+10.0 %" in _panel_texts(point)  # RMSE 11 vs 10
+    texts = _panel_texts(quant)
+    assert "-25.0 %" in texts and "4.0000" in texts  # pinball vs the built-in quantile at 0.9
+    assert "0.900 (aim 0.9)" in texts
