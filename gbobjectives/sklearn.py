@@ -718,9 +718,18 @@ class BoostedClassifier(ClassifierMixin, _BoostedBase):
     Attributes
     ----------
     classes_, n_classes_, n_features_in_, feature_names_in_ (pandas input only),
-    loss_ (the loss used), booster_ (the engine's Booster, raw predictions include the start),
-    init_score_ (float, or (K,) for multiclass), best_iteration_ (0-based, or None without
-    early stopping), n_estimators_ (rounds used to predict), evals_result_.
+    loss_ (the loss used), booster_ (the engine's own ``xgboost.Booster`` / ``lightgbm.Booster``;
+    its raw predictions include the start, so ``shap.TreeExplainer(est.booster_)`` and
+    ``lightgbm.plot_importance(est.booster_)`` work on it), feature_importances_ (total split
+    gain per feature, normalised to sum to 1), init_score_ (float, or (K,) for multiclass),
+    best_iteration_ (0-based, or None without early stopping), n_estimators_ (rounds used to
+    predict), evals_result_.
+
+    pandas ``category`` columns are passed to the engine as a DataFrame and split on natively
+    (XGBoost: ``enable_categorical=True`` on the DMatrix, hist trees; LightGBM: the category
+    dtype); such a model then predicts from DataFrames with the same columns, matching
+    categories by value. ``engine_params={"enable_categorical": ...}`` is accepted and goes to
+    XGBoost's DMatrix (default True).
 
     Example
     -------
@@ -742,7 +751,7 @@ class BoostedClassifier(ClassifierMixin, _BoostedBase):
         eval_set: Any = None,
         eval_sample_weight: Sequence[Any] | None = None,
     ) -> BoostedClassifier:
-        """Fit on ``X`` (array, DataFrame or CSR; NaN = missing) and labels of any type.
+        """Fit on ``X`` (array, DataFrame - ``category`` columns native - or CSR; NaN = missing) and labels of any type.
 
         ``eval_set`` is ``(X_val, y_val)`` or a list of such pairs; the loss's metric on each
         is recorded in ``evals_result_`` and the last one drives early stopping.
@@ -828,8 +837,10 @@ class BoostedRegressor(RegressorMixin, _BoostedBase):
         (``QuantileLoss``, ``HuberLoss``, so the default loss too) and off for the others; True
         with a loss without one raises at fit. False gives plain gradient/Hessian leaves.
 
-    Attributes: ``n_features_in_``, ``feature_names_in_``, ``loss_``, ``booster_``,
-    ``init_score_``, ``best_iteration_``, ``n_estimators_``, ``evals_result_``.
+    Attributes: ``n_features_in_``, ``feature_names_in_``, ``loss_``, ``booster_`` (the engine's
+    own Booster, start included: see :class:`BoostedClassifier`), ``feature_importances_``,
+    ``init_score_``, ``best_iteration_``, ``n_estimators_``, ``evals_result_``. pandas
+    ``category`` columns are used natively, as in :class:`BoostedClassifier`.
 
     Example
     -------
@@ -909,7 +920,7 @@ class BoostedRegressor(RegressorMixin, _BoostedBase):
         eval_set: Any = None,
         eval_sample_weight: Sequence[Any] | None = None,
     ) -> BoostedRegressor:
-        """Fit on ``X`` (array, DataFrame or CSR; NaN = missing) and finite real ``y``.
+        """Fit on ``X`` (array, DataFrame - ``category`` columns native - or CSR; NaN = missing) and finite real ``y``.
 
         ``eval_set`` is ``(X_val, y_val)`` or a list of such pairs (see :class:`BoostedClassifier`).
         """

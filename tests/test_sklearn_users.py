@@ -181,6 +181,24 @@ def test_shap_tree_explainer_on_booster_adds_up_to_the_raw_score(engine):
 
 
 @pytest.mark.parametrize("engine", ENGINES)
+def test_shap_on_a_category_model(engine):
+    """Categorical models explain too; XGBoost needs the DMatrix with enable_categorical (docs)."""
+    shap = pytest.importorskip("shap")
+    import xgboost as xgb
+
+    train = category_frame(400, 11)
+    clf = BoostedClassifier(engine=engine, n_estimators=15, n_jobs=1, **SMALL_LEAVES[engine])
+    clf.fit(train, signal(train) > 0.3)
+    explainer = shap.TreeExplainer(clf.booster_)
+    data = xgb.DMatrix(train, enable_categorical=True) if engine == "xgboost" else train
+    values = explainer.shap_values(data)
+    raw = clf.decision_function(train)
+    tol = {"xgboost": 2e-6, "lightgbm": 1e-10}[engine] * (1 + np.abs(raw))
+    assert np.all(np.abs(values.sum(axis=1) + explainer.expected_value - raw) <= tol)
+    assert np.argmax(np.abs(values).mean(axis=0)) == 1  # the category carries most of the signal
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 def test_engines_plot_importance_takes_booster(engine):
     pytest.importorskip("matplotlib")
     import matplotlib
