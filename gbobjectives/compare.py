@@ -51,7 +51,6 @@ from gbobjectives.losses import (
     MulticlassFocalLoss,
     QuantileLoss,
     WeightedLogLoss,
-    class_balanced_weights,
 )
 from gbobjectives.losses import HuberLoss as _HuberLoss
 from gbobjectives.losses.base import format_param
@@ -98,6 +97,8 @@ _MAX_ONE_HOT_LEVELS = 50
 #: rows at which ``--threads 0`` (auto) starts using more than one thread: below it, thread
 #: start-up costs more than it saves and timings become noisy on a busy machine
 _AUTO_THREADS_ROWS = 50_000
+#: LightGBM's default min_data_in_leaf (20) on both sides of a split
+_LIGHTGBM_MIN_TRAIN_ROWS = 40
 
 _XGB_BUILTIN = {"binary": "binary:logistic", "multiclass": "multi:softprob", "regression": "reg:squarederror"}
 _LGB_BUILTIN = {"binary": "binary", "multiclass": "multiclass", "regression": "regression"}
@@ -228,6 +229,14 @@ def _detect_task(values: Any, numeric: bool) -> str:
     return "regression"
 
 
+def _missing(values: np.ndarray) -> np.ndarray:
+    if values.dtype.kind == "f":
+        return np.isnan(values)
+    if values.dtype.kind == "O":
+        return np.array([v is None or (isinstance(v, float) and math.isnan(v)) for v in values], dtype=bool)
+    return np.zeros(values.shape, dtype=bool)
+
+
 def encode_target(name: str, values: Any, task: str, *, numeric: bool | None = None) -> tuple[np.ndarray, str, list]:
     """``(y, task, classes)`` for a raw target column; ``task="auto"`` picks one.
 
@@ -236,6 +245,13 @@ def encode_target(name: str, values: Any, task: str, *, numeric: bool | None = N
     values = np.asarray(values)
     if numeric is None:
         numeric = values.dtype.kind in "biuf"
+    distinct = np.unique(values[~_missing(values)]) if values.size else values
+    if distinct.size < 2:
+        # every model would predict the constant and score 0 (or NaN) on every metric
+        value = distinct[0] if distinct.size else None
+        value = value.item() if hasattr(value, "item") else value  # 3.0, not np.float64(3.0)
+        only = f" (every row is {value!r})" if distinct.size else ""
+        raise CompareError(f"target {name!r} is constant{only}: there is nothing to predict")
     if task == "auto":
         task = _detect_task(values, numeric)
     if task == "regression":
@@ -255,6 +271,32 @@ def encode_target(name: str, values: Any, task: str, *, numeric: bool | None = N
             f"target {name!r} has {k} distinct values; --task multiclass needs 2 to {_MAX_CLASSES} classes"
         )
     return y.astype(np.float64), task, [c.item() if hasattr(c, "item") else c for c in classes]
+
+
+def _reject_stray_text(path: Path, col: str, series: Any) -> None:
+    """CompareError naming the row of the text cell(s) in an otherwise numeric column.
+
+    pandas reads a numeric column with one typo ("n/a ", "1,5", "?") as text; one-hot encoding
+    it would turn every number into its own indicator column. A column counts as numeric with
+    stray cells when at least 90 % of its non-missing cells are numbers and at most
+    max(3, 1 %) are not.
+    """
+    import pandas as pd
+
+    present = series.notna()
+    numbers = pd.to_numeric(series.where(present), errors="coerce")
+    stray = present & numbers.isna()
+    n_present, n_stray = int(present.sum()), int(stray.sum())
+    if n_stray == 0 or n_present - n_stray < 0.9 * n_present or n_stray > max(3, 0.01 * n_present):
+        return
+    first = stray.to_numpy().nonzero()[0][0]
+    row = int(series.index[first])  # read_csv's 0-based data row; the header is line 1 of the file
+    cell = str(series.iloc[first])
+    more = f" and {n_stray - 1} more" if n_stray > 1 else ""
+    raise CompareError(
+        f"{path}: column {col!r} holds numbers except {cell!r} in data row {row + 1} (line {row + 2} of the "
+        f"file){more}; fix that cell, leave it empty (missing) or drop the column"
+    )
 
 
 def load_csv(path: str | os.PathLike, target: str, task: str = "auto") -> Dataset:
@@ -307,6 +349,7 @@ def load_csv(path: str | os.PathLike, target: str, task: str = "auto") -> Datase
         elif pd.api.types.is_numeric_dtype(series):
             encoded.append(series.astype(np.float64).to_frame(col))
         else:
+            _reject_stray_text(path, col, series)
             levels = series.nunique(dropna=True)
             if levels > _MAX_ONE_HOT_LEVELS:
                 raise CompareError(
@@ -444,6 +487,26 @@ def loss_applies(spec: str, task: str) -> bool:
     return task in _TASK_OF_NAME[_canonical(_parse_spec(spec)[0])]
 
 
+def balanced_class_weights(y: np.ndarray) -> np.ndarray:
+    """Inverse-frequency class weights ``n / (K * n_c)`` of the "balanced" rows (labels only).
+
+    scikit-learn's ``class_weight="balanced"``: every class carries the same total weight and
+    the total stays ``n``, so the trees' ``min_child_weight`` / ``min_sum_hessian`` act as on the
+    unweighted data. (Cui et al.'s ``class_balanced_weights(y, beta=0.999)`` is not used here: its
+    effective number saturates at ``1 / (1 - beta)`` = 1000 rows, so beyond ~10k rows per class
+    it gives [1, 1] and the row would repeat "logloss".)
+
+    Example
+    -------
+    >>> balanced_class_weights(np.array([0.0, 0, 0, 1])).tolist()
+    [0.6666666666666666, 2.0]
+    """
+    counts = np.bincount(np.asarray(y, dtype=np.int64))
+    if np.any(counts == 0):
+        raise CompareError(f"class {int(np.argmin(counts))} of the target has no rows")
+    return counts.sum() / (counts.size * counts)
+
+
 def _build_loss(name: str, tokens: list[str], task: str, y: np.ndarray) -> list[Loss]:
     from gbobjectives.plotting import parse_loss_args
 
@@ -460,10 +523,9 @@ def _build_loss(name: str, tokens: list[str], task: str, y: np.ndarray) -> list[
             return [build(MulticlassFocalLoss, ["--gamma", "0"])]
         return [build(WeightedLogLoss)]
     if name == "balanced":
-        # Cui et al. class-balanced weights from the whole target (labels only, no features)
         if tokens:
             raise CompareError("loss 'balanced' takes no parameters (it is logloss with class-balanced weights)")
-        w = class_balanced_weights(y.astype(int))
+        w = balanced_class_weights(y)
         if multiclass:
             return [MulticlassFocalLoss(gamma=0.0, alpha=[_round_sig(v) for v in w])]
         return [WeightedLogLoss(pos_weight=_round_sig(w[1]), neg_weight=_round_sig(w[0]))]
@@ -598,7 +660,10 @@ def _fit_raw(
     else:
         import lightgbm as lgb
 
-        dtrain = lgb.Dataset(X_tr, label=y_tr, params={"verbose": -1})
+        # feature_pre_filter=False: on small data LightGBM would otherwise drop every feature that
+        # cannot split under min_data_in_leaf and abort in C++ ("num_features() > 0"); a feature
+        # that cannot split is never used either way, so the trees are the same
+        dtrain = lgb.Dataset(X_tr, label=y_tr, params={"verbose": -1, "feature_pre_filter": False})
         start = time.perf_counter()
         if cand.loss is None:
             booster = lgb.train({**params, **cand.builtin["lightgbm"]}, dtrain, rounds)  # type: ignore[index]
@@ -754,6 +819,15 @@ def compare(
     threads = threads or _auto_threads(data.X.shape[0])
     candidates = make_candidates(data.task, data.y, losses)
     splits = _splits(data, folds, test_size, seed)
+    n_train = min(len(train_idx) for train_idx, _ in splits)
+    if "lightgbm" in engines and n_train < _LIGHTGBM_MIN_TRAIN_ROWS:
+        # below this LightGBM can grow no tree at all, and aborts in C++ on a custom objective
+        part = "fold" if folds > 1 else "split"
+        raise CompareError(
+            f"{data.name}: {data.X.shape[0]} rows leave {n_train} rows to train on per {part}; LightGBM needs at "
+            f"least {_LIGHTGBM_MIN_TRAIN_ROWS} (min_data_in_leaf = 20 on each side of a split): use more rows, a "
+            f"smaller --test-size or --engines xgboost"
+        )
     delta = _round_sig(robust_scale(data.y)) if data.task == "regression" else float("nan")
     for cand in candidates:  # the Huber column uses the same delta as the Huber rows
         if isinstance(cand.loss, _HuberLoss):
@@ -781,6 +855,12 @@ def compare(
                     )
                 except ValueError as exc:  # e.g. a loss rejecting the labels: the user's data, not a bug
                     raise CompareError(f"training {cand.label} on {engine} failed: {exc}") from None
+                except Exception as exc:
+                    # the engines' own errors (LightGBMError, XGBoostError) about the data: one line, exit 2
+                    if type(exc).__name__ not in ("LightGBMError", "XGBoostError"):
+                        raise
+                    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                    raise CompareError(f"training {cand.label} on {engine} failed: {first}") from None
                 scores = _score(data.task, data.y[test_idx], raw, cand, delta)
                 scores["train_seconds"] = seconds
                 per_fold.append(scores)
@@ -949,125 +1029,165 @@ def write_results(results: Sequence[DatasetResult], output: str | os.PathLike) -
     return paths
 
 
-#: the metric drawn for each task: (key, axis title, higher is better)
-_MAIN_METRIC = {
-    "binary": ("pr_auc", "PR AUC (average precision)", True),
-    "multiclass": ("logloss", "logloss", False),
-    "regression": ("pinball", "pinball loss at the row's quantile", False),
+#: the columns of the chart: (row key, header, higher is better); time is text only
+_CHART_COLUMNS = {
+    "classification": [
+        ("logloss", "logloss", False),
+        ("roc_auc", "ROC AUC", True),
+        ("pr_auc", "PR AUC", True),
+        ("accuracy", "accuracy", True),
+    ],
+    "regression": [("rmse", "RMSE", False), ("mae", "MAE", False), ("huber", "Huber", False)],
+    "quantile": [("pinball", "pinball", False), ("coverage", "coverage", None)],
 }
-_COLOURS = {"xgboost": "#1f77b4", "lightgbm": "#2ca02c"}
+#: a relative difference of this size (10 %) gets the full colour; smaller ones fade toward white
+_CHART_FULL_SCALE = 0.10
 
 
-def _main_value(scores: dict[str, float], key: str) -> float:
-    # one unit for every regression row: a point-estimate row is scored as the median it aims at,
-    # so quantile rows sit on the same axis as the others instead of looking 2x worse in MAE
-    if key == "pinball" and math.isnan(scores["pinball"]):
-        return scores["mae"] / 2
-    return scores[key]
+def _chart_rows(res: DatasetResult, quantile: bool) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(row, its reference row) pairs for one panel; the reference is the built-in objective on the
+    same engine: "builtin" for point rows, "builtin quantile(tau)" for the quantile rows of tau."""
+    refs = {}
+    for row in res.rows:
+        if row["loss"] == "builtin" or row["loss"].startswith("builtin quantile("):
+            refs[row["loss"], row["engine"]] = row
+    out = []
+    for row in res.rows:
+        is_quantile = not math.isnan(row.get("pinball", float("nan")))
+        if is_quantile != quantile:
+            continue
+        if quantile:
+            tau = row["loss"].split("(")[-1].rstrip(")")
+            ref = refs.get((f"builtin quantile({tau})", row["engine"]))
+        else:
+            ref = refs.get(("builtin", row["engine"]))
+        out.append((row, ref if ref is not None else row))
+    return out
+
+
+def _fmt_abs(value: float) -> str:
+    if not math.isfinite(value):
+        return "-"
+    return f"{value:.4f}" if abs(value) < 10 else f"{value:.4g}" if abs(value) < 1000 else f"{value:.0f}"
+
+
+def _draw_panel(ax: Any, res: DatasetResult, quantile: bool, cmap: Any, title: str) -> None:
+    """One table-like panel: a cell per (row, metric); the built-in rows print absolute values,
+    the others their difference from the built-in on the same engine, coloured on a fixed scale."""
+    from matplotlib.colors import to_rgba
+
+    kind = "quantile" if quantile else ("regression" if res.dataset.task == "regression" else "classification")
+    columns = _CHART_COLUMNS[kind]
+    pairs = _chart_rows(res, quantile)
+    n_rows, n_cols = len(pairs), len(columns) + 1
+    colours = np.ones((n_rows, n_cols, 4))
+    for i, (row, ref) in enumerate(pairs):
+        is_ref = row is ref
+        for j, (key, _, higher) in enumerate([*columns, ("train_seconds", "", None)]):
+            value = float(row[key])
+            if key == "coverage":
+                tau = float(row["loss"].split("(")[-1].rstrip(")"))
+                text = f"{value:.3f} (aim {tau:g})"
+            elif key == "train_seconds":
+                base = float(ref[key])
+                text = f"{value:.2f} s" if is_ref or not base > 0 else f"x{value / base:.2f}"
+            elif is_ref:
+                text = _fmt_abs(value)
+            else:
+                base = float(ref[key])
+                rel = (value - base) / abs(base) if base != 0 and math.isfinite(base) else float("nan")
+                if math.isfinite(rel):
+                    # two decimals below 1 %: small differences are shown, not rounded to "same"
+                    text = "0 %" if rel == 0 else f"{100 * rel:+.{1 if abs(rel) >= 0.01 else 2}f} %"
+                    better = rel if higher else -rel
+                    colours[i, j] = cmap(0.5 + 0.5 * float(np.clip(better / _CHART_FULL_SCALE, -1, 1)))
+                else:
+                    text = "-"
+            if is_ref and higher is not None:
+                colours[i, j] = to_rgba("0.9")
+            colour_sum = colours[i, j, :3].sum()
+            ax.text(j, i, text, ha="center", va="center", fontsize=7.5, color="black" if colour_sum > 1.2 else "white")
+    ax.imshow(colours, aspect="auto", interpolation="nearest")
+    ax.set_xticks(range(n_cols), [h for _, h, _ in columns] + ["train time"], fontsize=8)
+    ax.xaxis.tick_top()
+    ax.set_yticks(range(n_rows), [f"{row['loss']}  {row['engine']}" for row, _ in pairs], fontsize=8)
+    ax.set_xticks(np.arange(-0.5, n_cols), minor=True)
+    ax.set_yticks(np.arange(-0.5, n_rows), minor=True)
+    ax.grid(which="minor", color="white", lw=1.5)
+    ax.tick_params(which="both", length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set_title(title, fontsize=9, loc="left")
 
 
 def plot_results(results: Sequence[DatasetResult]) -> Figure:
-    """One row per data set: the main held-out metric (dots, +/- one fold sd with CV) and the
-    training time (bars) of every loss on each engine; built-in objectives are drawn hollow.
+    """Every held-out metric of every row, relative to the engine's built-in objective.
 
-    Main metric: PR AUC (binary), logloss (multiclass), pinball loss at the row's quantile
-    (regression). Needs matplotlib (``pip install 'gbobjectives[plot]'``).
+    One table-like panel per data set: a row per (loss, engine), a column per metric (logloss,
+    ROC AUC, PR AUC, accuracy; RMSE, MAE, Huber for regression) and the training time. The
+    built-in objective's rows (grey) print its absolute values, the scale; every other cell
+    prints the relative difference from the built-in objective on the same engine and is
+    coloured on one fixed scale for all metrics (green better, red worse, full colour at 10 %),
+    so a 0.1 % AUC difference looks as small as it is and a 50 % worse logloss does not hide.
+    Quantile rows get their own panel, compared with the built-in quantile objective at the same
+    quantile: pinball loss, and the coverage ``mean(y <= prediction)`` next to its aim. Training
+    time is the ratio to the built-in's. Needs matplotlib (``pip install 'gbobjectives[plot]'``).
     """
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import LinearSegmentedColormap, Normalize
     from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
 
-    heights = [0.36 * max(len({r["loss"] for r in res.rows}), 3) + 0.9 for res in results]
-    fig = Figure(figsize=(11, sum(heights) + 1.1), layout="constrained")
-    grid = fig.add_gridspec(len(results), 2, height_ratios=heights, width_ratios=[1.5, 1])
-    for i, res in enumerate(results):
-        key, title, higher = _MAIN_METRIC[res.dataset.task]
-        labels = list(dict.fromkeys(r["loss"] for r in res.rows))
-        engines = list(dict.fromkeys(r["engine"] for r in res.rows))
-        ypos = {lab: j for j, lab in enumerate(reversed(labels))}
-        ax_m, ax_t = fig.add_subplot(grid[i, 0]), fig.add_subplot(grid[i, 1])
-        offset = {e: ((len(engines) - 1) / 2 - k) * 0.3 for k, e in enumerate(engines)}
-        values = [_main_value(r, key) for r in res.rows]
-        span = (max(values) - min(values)) or abs(max(values)) or 1.0
-        digits = max(2, min(5, 2 - math.floor(math.log10(span)) if span > 0 else 3))
-        for j in range(len(labels)):
-            if j % 2 == 0:
-                for ax in (ax_m, ax_t):
-                    ax.axhspan(j - 0.5, j + 0.5, color="0.95", zorder=0)
-        for row, value in zip(res.rows, values):
-            y0 = ypos[row["loss"]] + offset[row["engine"]]
-            builtin = row["loss"].startswith("builtin")
-            colour = _COLOURS.get(row["engine"], "0.4")
-            folds = [_main_value(f, key) for f in row["folds"]]
-            err = float(np.std(folds)) if len(folds) > 1 else None
-            ax_m.errorbar(
-                value,
-                y0,
-                xerr=err,
-                fmt="o",
-                ms=6.5,
-                color=colour,
-                mfc="white" if builtin else colour,
-                mew=1.8,
-                capsize=3,
-                zorder=3,
+    # white at "no difference", so only real differences draw the eye
+    cmap = LinearSegmentedColormap.from_list("worse_better", ["#b2182b", "#f7f7f7", "#1b7837"])
+    heights = []
+    for res in results:
+        n_point = len(_chart_rows(res, quantile=False))
+        n_quant = len(_chart_rows(res, quantile=True))
+        heights.append(0.24 * n_point + 0.8)
+        if n_quant:
+            heights.append(0.24 * n_quant + 0.8)
+    fig = Figure(figsize=(10, sum(heights) + 1.6), layout="constrained")
+    grid = fig.add_gridspec(len(heights), 1, height_ratios=heights)
+    panel = 0
+    for res in results:
+        data = res.dataset
+        s = res.settings
+        held = f"{s['folds']}-fold CV" if s["folds"] > 1 else f"{s['n_test']} rows held out"
+        head = f"{data.name} ({data.task}, n={data.X.shape[0]}, {held})"
+        _draw_panel(fig.add_subplot(grid[panel]), res, False, cmap, f"{head}: vs 'builtin' on the same engine")
+        panel += 1
+        if _chart_rows(res, quantile=True):
+            _draw_panel(
+                fig.add_subplot(grid[panel]),
+                res,
+                True,
+                cmap,
+                f"{data.name}: quantile rows vs the built-in quantile objective at the same quantile",
             )
-            ax_m.annotate(
-                f"{value:.{digits}f}",
-                (value, y0),
-                xytext=(6, 0),
-                textcoords="offset points",
-                va="center",
-                fontsize=7.5,
-                color="0.3",
-            )
-            ax_t.barh(
-                y0,
-                row["train_seconds"],
-                height=0.28,
-                color="white" if builtin else colour,
-                edgecolor=colour,
-                lw=1.3,
-                hatch="////" if builtin else None,
-                zorder=2,
-            )
-            ax_t.annotate(
-                f"{row['train_seconds']:.2f}",
-                (row["train_seconds"], y0),
-                xytext=(3, 0),
-                textcoords="offset points",
-                va="center",
-                fontsize=7.5,
-                color="0.3",
-            )
-        for ax in (ax_m, ax_t):
-            ax.set_yticks(range(len(labels)), list(reversed(labels)), fontsize=9)
-            ax.set_ylim(-0.5, len(labels) - 0.5)
-            ax.grid(axis="x", alpha=0.35, zorder=1)
-            ax.spines[["top", "right", "left"]].set_visible(False)
-            ax.tick_params(axis="y", length=0)
-            ax.tick_params(axis="x", labelsize=8)
-        lo, hi = ax_m.get_xlim()
-        ax_m.set_xlim(lo, hi + 0.1 * (hi - lo))  # room for the value labels
-        ax_t.set_xlim(0, ax_t.get_xlim()[1] * 1.15)
-        ax_t.set_yticklabels([])
-        arrow = "higher is better" if higher else "lower is better"  # no arrow glyphs: not every font has them
-        ax_m.set_title(
-            f"{res.dataset.name} ({res.dataset.task}, n={res.dataset.X.shape[0]}): {title}, {arrow}",
-            fontsize=9.5,
-            loc="left",
-        )
-        ax_t.set_title("training seconds", fontsize=9.5, loc="left")
-        if res.dataset.task == "regression":
-            ax_m.set_xlabel("rows without a quantile: pinball at 0.5 = MAE/2", fontsize=8, color="0.35")
-    handles = [Line2D([], [], marker="o", ls="", color=_COLOURS[e], label=e, ms=7) for e in ENGINES]
-    handles.append(Patch(facecolor="white", edgecolor="0.3", hatch="////", label="engine's built-in objective"))
-    fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False, fontsize=9)
+            panel += 1
+    bar = fig.colorbar(
+        ScalarMappable(Normalize(-100 * _CHART_FULL_SCALE, 100 * _CHART_FULL_SCALE), cmap),
+        ax=fig.axes,
+        orientation="horizontal",
+        location="bottom",
+        shrink=0.5,
+        aspect=40,
+        pad=0.01,
+    )
+    full = 100 * _CHART_FULL_SCALE
+    bar.set_ticks([-full, -full / 2, 0, full / 2, full])
+    bar.set_ticklabels([f"{full:g} % worse", f"{full / 2:g} %", "same", f"{full / 2:g} %", f"{full:g} % better"])
+    bar.set_label(
+        "cells: difference from the built-in objective on the same engine, in % of its value; colour by "
+        f"better/worse for that metric, full beyond {full:g} %\ngrey rows: the built-in objective's absolute values "
+        "(the scale); train time: ratio to the built-in's",
+        fontsize=8,
+    )
+    bar.ax.tick_params(labelsize=7.5)
     first = results[0].settings
-    split = f"{first['folds']}-fold CV" if first["folds"] > 1 else f"{100 * first['test_size']:g}% held out"
     fig.suptitle(
-        f"Built-in objectives vs gbobjectives losses on XGBoost and LightGBM ({first['rounds']} rounds, {split})",
-        fontsize=11.5,
+        f"Built-in objectives vs gbobjectives losses on XGBoost and LightGBM ({first['rounds']} rounds)",
+        fontsize=11,
         fontweight="bold",
     )
     return fig

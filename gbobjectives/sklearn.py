@@ -42,7 +42,12 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_consistent_length,
+    check_is_fitted,
+    validate_data,
+)
 
 from gbobjectives.losses import LOSSES, HuberLoss, Loss, MulticlassFocalLoss, WeightedLogLoss
 from gbobjectives.losses.regression import weighted_quantile
@@ -162,10 +167,13 @@ class _XGBoostBackend(_Backend):
 
         from gbobjectives.engines.xgboost import train
 
+        # a DMatrix option, not a booster parameter (XGBoost would warn that it is unused);
+        # pandas 'category' columns need it, everything else ignores it
+        categorical = bool(params.pop("enable_categorical", True))
         nthread = params.get("nthread", -1)
-        dtrain = xgb.DMatrix(X, label=y, weight=w, nthread=nthread)
+        dtrain = xgb.DMatrix(X, label=y, weight=w, nthread=nthread, enable_categorical=categorical)
         dvalid = [
-            (xgb.DMatrix(Xv, label=yv, weight=wv, nthread=nthread), f"valid_{i}")
+            (xgb.DMatrix(Xv, label=yv, weight=wv, nthread=nthread, enable_categorical=categorical), f"valid_{i}")
             for i, (Xv, yv, wv) in enumerate(evals)
         ]
         history: dict = {}
@@ -186,8 +194,14 @@ class _XGBoostBackend(_Backend):
     def predict_raw(self, booster: Any, X: Any, n_rounds: int, n_threads: int | None) -> np.ndarray:
         import xgboost as xgb
 
-        d = xgb.DMatrix(X, nthread=-1 if n_threads is None else n_threads)
+        d = xgb.DMatrix(X, nthread=-1 if n_threads is None else n_threads, enable_categorical=True)
         return np.asarray(booster.predict(d, output_margin=True, iteration_range=(0, n_rounds)), dtype=np.float64)
+
+    def importances(self, booster: Any, n_rounds: int, n_features: int) -> np.ndarray:
+        # total gain over the rounds used to predict (a Booster slice keeps whole rounds, all K trees)
+        scores = booster[:n_rounds].get_score(importance_type="total_gain")
+        names = booster.feature_names or [f"f{i}" for i in range(n_features)]
+        return np.array([scores.get(name, 0.0) for name in names], dtype=np.float64)
 
     def dumps(self, booster: Any) -> str:
         return bytes(booster.save_raw(raw_format="json")).decode("utf-8")
@@ -257,6 +271,9 @@ class _LightGBMBackend(_Backend):
 
         from gbobjectives.engines.lightgbm import train
 
+        # XGBoost's DMatrix option; LightGBM reads pandas 'category' columns natively and would
+        # warn about an unknown parameter
+        params.pop("enable_categorical", None)
         X = _lightgbm_input(X)
         evals = [(_lightgbm_input(Xv), yv, wv) for Xv, yv, wv in evals]
         dtrain = lgb.Dataset(X, label=y, weight=w, free_raw_data=True)
@@ -284,6 +301,10 @@ class _LightGBMBackend(_Backend):
         X = _lightgbm_input(X)
         kwargs = {} if n_threads is None else {"num_threads": n_threads}
         return np.asarray(booster.predict(X, raw_score=True, num_iteration=n_rounds, **kwargs), dtype=np.float64)
+
+    def importances(self, booster: Any, n_rounds: int, n_features: int) -> np.ndarray:
+        # LightGBM's "gain" is the total gain of the splits on each feature
+        return np.asarray(booster.feature_importance(importance_type="gain", iteration=n_rounds), dtype=np.float64)
 
     def dumps(self, booster: Any) -> str:
         return booster.model_to_string(num_iteration=-1)
@@ -448,6 +469,36 @@ def _as_eval_list(eval_set: Any) -> list[tuple[Any, Any]]:
     return [tuple(e) for e in out]  # type: ignore[misc]
 
 
+def _is_dataframe(X: Any) -> bool:
+    # duck-typed, so that pandas stays optional: a pandas DataFrame (or a look-alike) has these
+    return hasattr(X, "columns") and hasattr(X, "dtypes") and hasattr(X, "iloc")
+
+
+def _categorical_columns(X: Any) -> list[str]:
+    """Names of the pandas ``category`` columns of ``X`` (empty for anything but a DataFrame)."""
+    if not _is_dataframe(X):
+        return []
+    return [str(col) for col, dtype in X.dtypes.items() if getattr(dtype, "name", "") == "category"]
+
+
+def _text_column_error(X: Any, owner: str, exc: Exception | None = None) -> ValueError | None:
+    """A ValueError naming the first non-numeric, non-category column of DataFrame ``X``, or None."""
+    import pandas as pd
+
+    for col, dtype in X.dtypes.items():
+        if getattr(dtype, "name", "") == "category":
+            continue
+        if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
+            continue
+        detail = f" ({str(exc).splitlines()[0]})" if exc is not None and str(exc) else ""
+        return ValueError(
+            f"X column {col!r} has dtype {dtype} and is not numeric{detail}; {owner} takes numeric, bool and "
+            f"pandas 'category' columns (used natively by XGBoost and LightGBM): convert it with "
+            f"X[{col!r}] = X[{col!r}].astype('category')"
+        )
+    return None
+
+
 class _BoostedBase(BaseEstimator):
     """Parameters, fitting and persistence shared by both estimators (see their docstrings)."""
 
@@ -543,9 +594,47 @@ class _BoostedBase(BaseEstimator):
             )
 
     def _validate_X(self, X: Any, reset: bool) -> Any:
-        return validate_data(
-            self, X, reset=reset, accept_sparse="csr", dtype=[np.float64, np.float32], ensure_all_finite="allow-nan"
-        )
+        if getattr(self, "_categorical", None):
+            return self._validate_frame(X, reset=reset)
+        try:
+            return validate_data(
+                self, X, reset=reset, accept_sparse="csr", dtype=[np.float64, np.float32], ensure_all_finite="allow-nan"
+            )
+        except ValueError as exc:
+            # sklearn's "could not convert string to float: 'g'" names neither the column nor the fix
+            better = _text_column_error(X, type(self).__name__, exc) if _is_dataframe(X) else None
+            if better is None:
+                raise
+            raise better from None
+
+    def _validate_frame(self, X: Any, reset: bool) -> Any:
+        """A DataFrame with pandas ``category`` columns, kept as a DataFrame for the engines.
+
+        Both engines split on categories natively (XGBoost with ``enable_categorical=True`` on the
+        DMatrix and the hist tree method; LightGBM reads the category dtype) and store the
+        categories in the booster, so new data is matched to the training categories by value.
+        """
+        name = type(self).__name__
+        if not _is_dataframe(X):
+            raise ValueError(
+                f"X must be a pandas DataFrame: this {name} was fitted on one with the categorical columns "
+                f"{self._categorical!r}, which an array cannot carry"
+            )
+        # names, their order and the number of columns; the values go to the engine untouched
+        X = validate_data(self, X, reset=reset, skip_check_array=True)
+        if X.shape[0] < 1:
+            raise ValueError(f"X has 0 rows; {name} needs at least 1")
+        problem = _text_column_error(X, name)
+        if problem is not None:
+            raise problem
+        if not reset:
+            lost = [c for c in self._categorical if c not in _categorical_columns(X)]
+            if lost:
+                raise ValueError(
+                    f"X columns {lost!r} were pandas 'category' columns at fit and are not now; convert them "
+                    f"with .astype('category') (the categories are matched by value)"
+                )
+        return X
 
     # ------------------------------------------------------------------ fitting
     def _encode_y(self, y: np.ndarray) -> np.ndarray:  # pragma: no cover - overridden
@@ -553,15 +642,30 @@ class _BoostedBase(BaseEstimator):
 
     def _fit(self, X: Any, y: Any, sample_weight: Any, eval_set: Any, eval_sample_weight: Any) -> Any:
         self._check_params()
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse="csr",
-            dtype=[np.float64, np.float32],
-            ensure_all_finite="allow-nan",
-            y_numeric=not is_classifier(self),
-        )
+        categorical = _categorical_columns(X)
+        if categorical:
+            # y alone first (this also clears feature names of an earlier fit), then the frame as is
+            y = validate_data(self, y=y, y_numeric=not is_classifier(self))
+            self._categorical = categorical
+            X = self._validate_frame(X, reset=True)
+            check_consistent_length(X, y)
+        else:
+            self._categorical = []
+            try:
+                X, y = validate_data(
+                    self,
+                    X,
+                    y,
+                    accept_sparse="csr",
+                    dtype=[np.float64, np.float32],
+                    ensure_all_finite="allow-nan",
+                    y_numeric=not is_classifier(self),
+                )
+            except ValueError as exc:
+                better = _text_column_error(X, type(self).__name__, exc) if _is_dataframe(X) else None
+                if better is None:
+                    raise
+                raise better from None
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         y_enc = self._encode_y(y)  # classifier: classes_ and codes; regressor: float64
@@ -624,13 +728,39 @@ class _BoostedBase(BaseEstimator):
             tr, va = train_test_split(idx, test_size=self.validation_fraction, random_state=_seed(self.random_state))
         w_tr = None if w is None else w[tr]
         w_va = None if w is None else w[va]
-        return X[tr], y[tr], w_tr, [(X[va], y[va], w_va)]
+        rows = X.iloc if _is_dataframe(X) else X  # a DataFrame (categorical columns) stays one
+        return rows[tr], y[tr], w_tr, [(rows[va], y[va], w_va)]
 
     # ------------------------------------------------------------------ predicting
     def _raw_predict(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "booster_")
         X = self._validate_X(X, reset=False)
         return _BACKENDS[self.engine].predict_raw(self.booster_, X, self.n_estimators_, _n_threads(self.n_jobs))
+
+    @property
+    def feature_importances_(self) -> np.ndarray:
+        """Total gain of each feature's splits, normalised to sum to 1 (shape ``(n_features_in_,)``).
+
+        Summed over the rounds used to predict (``n_estimators_``) and, for multiclass, over the
+        K trees of each round. This is XGBoost's ``importance_type="total_gain"`` and LightGBM's
+        ``importance_type="gain"``, so both engines report the same quantity (XGBClassifier's
+        default is the *average* gain per split, LGBMClassifier's the split count). All zeros
+        if no tree has a split. Other kinds: ``booster_.get_score(importance_type=...)``
+        (XGBoost), ``booster_.feature_importance(importance_type="split")`` (LightGBM).
+
+        Example
+        -------
+        >>> import numpy as np
+        >>> from gbobjectives import BoostedRegressor
+        >>> X = np.random.default_rng(0).normal(size=(200, 3)); y = 5 * X[:, 1]
+        >>> reg = BoostedRegressor(n_estimators=10, n_jobs=1).fit(X, y)
+        >>> int(np.argmax(reg.feature_importances_)), float(reg.feature_importances_.sum())
+        (1, 1.0)
+        """
+        check_is_fitted(self, "booster_")
+        gain = _BACKENDS[self.engine].importances(self.booster_, int(self.n_estimators_), int(self.n_features_in_))
+        total = float(gain.sum())
+        return gain / total if total > 0 else gain
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | os.PathLike) -> None:
@@ -709,9 +839,18 @@ class BoostedClassifier(ClassifierMixin, _BoostedBase):
     Attributes
     ----------
     classes_, n_classes_, n_features_in_, feature_names_in_ (pandas input only),
-    loss_ (the loss used), booster_ (the engine's Booster, raw predictions include the start),
-    init_score_ (float, or (K,) for multiclass), best_iteration_ (0-based, or None without
-    early stopping), n_estimators_ (rounds used to predict), evals_result_.
+    loss_ (the loss used), booster_ (the engine's own ``xgboost.Booster`` / ``lightgbm.Booster``;
+    its raw predictions include the start, so ``shap.TreeExplainer(est.booster_)`` and
+    ``lightgbm.plot_importance(est.booster_)`` work on it), feature_importances_ (total split
+    gain per feature, normalised to sum to 1), init_score_ (float, or (K,) for multiclass),
+    best_iteration_ (0-based, or None without early stopping), n_estimators_ (rounds used to
+    predict), evals_result_.
+
+    pandas ``category`` columns are passed to the engine as a DataFrame and split on natively
+    (XGBoost: ``enable_categorical=True`` on the DMatrix, hist trees; LightGBM: the category
+    dtype); such a model then predicts from DataFrames with the same columns, matching
+    categories by value. ``engine_params={"enable_categorical": ...}`` is accepted and goes to
+    XGBoost's DMatrix (default True).
 
     Example
     -------
@@ -733,7 +872,7 @@ class BoostedClassifier(ClassifierMixin, _BoostedBase):
         eval_set: Any = None,
         eval_sample_weight: Sequence[Any] | None = None,
     ) -> BoostedClassifier:
-        """Fit on ``X`` (array, DataFrame or CSR; NaN = missing) and labels of any type.
+        """Fit on ``X`` (array, DataFrame - ``category`` columns native - or CSR; NaN = missing) and labels of any type.
 
         ``eval_set`` is ``(X_val, y_val)`` or a list of such pairs; the loss's metric on each
         is recorded in ``evals_result_`` and the last one drives early stopping.
@@ -819,8 +958,10 @@ class BoostedRegressor(RegressorMixin, _BoostedBase):
         (``QuantileLoss``, ``HuberLoss``, so the default loss too) and off for the others; True
         with a loss without one raises at fit. False gives plain gradient/Hessian leaves.
 
-    Attributes: ``n_features_in_``, ``feature_names_in_``, ``loss_``, ``booster_``,
-    ``init_score_``, ``best_iteration_``, ``n_estimators_``, ``evals_result_``.
+    Attributes: ``n_features_in_``, ``feature_names_in_``, ``loss_``, ``booster_`` (the engine's
+    own Booster, start included: see :class:`BoostedClassifier`), ``feature_importances_``,
+    ``init_score_``, ``best_iteration_``, ``n_estimators_``, ``evals_result_``. pandas
+    ``category`` columns are used natively, as in :class:`BoostedClassifier`.
 
     Example
     -------
@@ -900,7 +1041,7 @@ class BoostedRegressor(RegressorMixin, _BoostedBase):
         eval_set: Any = None,
         eval_sample_weight: Sequence[Any] | None = None,
     ) -> BoostedRegressor:
-        """Fit on ``X`` (array, DataFrame or CSR; NaN = missing) and finite real ``y``.
+        """Fit on ``X`` (array, DataFrame - ``category`` columns native - or CSR; NaN = missing) and finite real ``y``.
 
         ``eval_set`` is ``(X_val, y_val)`` or a list of such pairs (see :class:`BoostedClassifier`).
         """
@@ -993,6 +1134,8 @@ def _to_document(est: _BoostedBase) -> dict[str, Any]:
         "n_estimators_used": est.n_estimators_,
         "n_features_in": int(est.n_features_in_),
         "feature_names_in": None if not hasattr(est, "feature_names_in_") else [str(f) for f in est.feature_names_in_],
+        # pandas 'category' columns: the model then predicts from DataFrames only (optional key)
+        "categorical_features": list(getattr(est, "_categorical", [])),
         "versions": _versions(),
     }
     if isinstance(est, BoostedClassifier):
@@ -1086,6 +1229,10 @@ def load_model(path: str | os.PathLike) -> BoostedClassifier | BoostedRegressor:
     if doc.get("feature_names_in") is not None:
         est.feature_names_in_ = np.asarray([str(f) for f in doc["feature_names_in"]], dtype=object)
     est.evals_result_ = {}
+    categorical = doc.get("categorical_features") or []
+    if not isinstance(categorical, list) or not all(isinstance(c, str) for c in categorical):
+        raise ValueError(f"invalid categorical_features entry in the file: {categorical!r}")
+    est._categorical = categorical
     if isinstance(est, BoostedClassifier):
         classes = doc.get("classes") or {}
         kind, values = classes.get("dtype"), classes.get("values")

@@ -54,6 +54,15 @@ def csv_dir(tmp_path_factory) -> Path:
     df.to_csv(d / "table.csv", index=False)
     df.assign(user=[f"u{i}" for i in range(n)]).to_csv(d / "with_id.csv", index=False)
     (d / "empty.csv").write_text("")
+    # issue 18: tiny tables, one stray text cell in a numeric column, a constant target
+    df.head(6).to_csv(d / "rows6.csv", index=False)
+    df.head(20).to_csv(d / "rows20.csv", index=False)
+    big = pd.DataFrame({"size": rng.normal(size=2000).round(4), "z": rng.normal(size=2000)})
+    big["y"] = (big["size"] > 0).astype(int)
+    big["size"] = big["size"].astype(object)
+    big.loc[16, "size"] = "n/a?"
+    big.to_csv(d / "stray.csv", index=False)
+    df.assign(same=7.5).to_csv(d / "constant.csv", index=False)
     (d / "broken.csv").write_bytes(b'a,b\n"unterminated,1\n2,3,4\n')
     return d
 
@@ -185,6 +194,10 @@ def test_csv_auto_multiclass(tmp_path, csv_dir):
         (["--data", "{d}/table.csv", "--target", "churn", "--losses", "nope"], "unknown loss"),
         (["--data", "{d}/table.csv", "--target", "churn", "--engines", "catboost"], "unknown engine"),
         (["--rounds", "0"], "--rounds"),
+        (["--data", "{d}/rows6.csv", "--target", "price"], "LightGBM needs at least 40"),
+        (["--data", "{d}/rows20.csv", "--target", "price"], "20 rows leave 15 rows to train on"),
+        (["--data", "{d}/stray.csv", "--target", "y"], "column 'size' holds numbers except 'n/a?' in data row 17"),
+        (["--data", "{d}/constant.csv", "--target", "same"], "target 'same' is constant (every row is 7.5)"),
     ],
     ids=[
         "missing-file",
@@ -199,6 +212,10 @@ def test_csv_auto_multiclass(tmp_path, csv_dir):
         "unknown-loss",
         "unknown-engine",
         "zero-rounds",
+        "6-rows",
+        "20-rows",
+        "stray-text-cell",
+        "constant-target",
     ],
 )
 def test_bad_input_exits_2_with_one_line(tmp_path, csv_dir, args, message):
@@ -259,3 +276,101 @@ def test_task_detection(values, task, expected):
 def test_target_that_does_not_fit_the_task():
     with pytest.raises(CompareError, match="needs exactly 2"):
         encode_target("t", np.arange(20.0), "binary")
+
+
+def test_tiny_table_still_runs_on_xgboost_alone(tmp_path, csv_dir):
+    """The LightGBM row limit is LightGBM's: XGBoost trains on the 20-row table."""
+    proc = run_cli(
+        "--data", str(csv_dir / "rows20.csv"), "--target", "price", "--engines", "xgboost", "--rounds", "2",
+        "--losses", "huber", "--output", str(tmp_path / "o"), cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_balanced_weights_balance_large_data():
+    """ "balanced" must not collapse to "logloss" on large data (Cui et al. with beta = 0.999 gave
+    [1, 1] beyond ~10k rows per class): inverse-frequency weights, total weight unchanged."""
+    y = np.r_[np.zeros(60_000), np.ones(20_000)]
+    cands = {c.label: c for c in make_candidates("binary", y, ["balanced"])}
+    params = cands["balanced"].loss.get_params()
+    assert params["neg_weight"] == pytest.approx(80_000 / (2 * 60_000), rel=1e-2)
+    assert params["pos_weight"] == pytest.approx(80_000 / (2 * 20_000), rel=1e-2)
+    y3 = np.repeat([0.0, 1.0, 2.0], [30_000, 15_000, 5_000])
+    alpha = make_candidates("multiclass", y3, ["balanced"])[1].loss.get_params()["alpha"]
+    np.testing.assert_allclose(alpha, [50_000 / (3 * 30_000), 50_000 / (3 * 15_000), 50_000 / (3 * 5_000)], rtol=1e-2)
+    assert float(np.dot(alpha, [30_000, 15_000, 5_000])) == pytest.approx(50_000, rel=1e-2)
+
+
+def test_balanced_row_differs_from_logloss_when_trained():
+    """On an imbalanced set the balanced row trains a different model (higher positive-class scores)."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(3000, 4))
+    y = (X[:, 0] + rng.normal(size=3000) > 2.0).astype(float)  # about 8 % positives
+    result = compare(X, y, losses=["logloss", "balanced"], engines=["xgboost"], rounds=10)
+    by = {r["loss"]: r for r in result.rows}
+    assert by["balanced"]["logloss"] > by["logloss"]["logloss"] + 0.01  # pushed toward the rare class
+    assert by["logloss"]["logloss"] == pytest.approx(by["builtin"]["logloss"], rel=1e-3)
+
+
+# ---------------------------------------------------------------------------- chart
+def _row(loss: str, engine: str, **metrics: float) -> dict:
+    nan = float("nan")
+    return {
+        "loss": loss,
+        "engine": engine,
+        "train_seconds": 0.1,
+        "pinball": nan,
+        "coverage": nan,
+        **metrics,
+        "folds": [],
+    }
+
+
+def _panel_texts(ax) -> list[str]:
+    return [t.get_text() for t in ax.texts]
+
+
+def test_chart_shows_every_metric_relative_to_the_builtin():
+    """Every metric gets a column; a row 50 % worse in logloss reads "+50.0 %" whatever its AUCs;
+    the built-in's absolute values (the scale) are printed."""
+    pytest.importorskip("matplotlib")
+    from gbobjectives.compare import Dataset, DatasetResult, plot_results
+
+    data = Dataset("toy", np.zeros((40, 2)), np.r_[np.zeros(20), np.ones(20)], "binary", ["a", "b"], [0, 1])
+    settings = {"rounds": 5, "folds": 1, "test_size": 0.25, "n_test": 10}
+    rows = []
+    for engine in ("xgboost", "lightgbm"):
+        rows.append(_row("builtin", engine, logloss=0.2, roc_auc=0.99, pr_auc=0.98, accuracy=0.95))
+        rows.append(_row("focal", engine, logloss=0.3, roc_auc=0.991, pr_auc=0.98, accuracy=0.95))
+    fig = plot_results([DatasetResult(data, settings, rows)])
+    panels = [ax for ax in fig.axes if ax.texts]
+    assert len(panels) == 1
+    ax = panels[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["logloss", "ROC AUC", "PR AUC", "accuracy", "train time"]
+    texts = _panel_texts(ax)
+    assert "0.2000" in texts and "0.9900" in texts  # the built-in's values: the scale
+    assert texts.count("+50.0 %") == 2 and texts.count("+0.10 %") == 2  # logloss, ROC AUC, per engine
+
+
+def test_chart_puts_quantile_rows_on_their_own_panel():
+    pytest.importorskip("matplotlib")
+    from gbobjectives.compare import Dataset, DatasetResult, plot_results
+
+    data = Dataset("toyreg", np.zeros((40, 2)), np.arange(40.0), "regression", ["a", "b"])
+    settings = {"rounds": 5, "folds": 1, "test_size": 0.25, "n_test": 10}
+    rows = [
+        _row("builtin", "xgboost", rmse=10.0, mae=8.0, huber=50.0),
+        _row("huber(delta=3)", "xgboost", rmse=11.0, mae=8.0, huber=50.0),
+        _row("builtin quantile(0.9)", "xgboost", rmse=20.0, mae=16.0, huber=90.0, pinball=4.0, coverage=0.88),
+        _row("quantile(0.9)", "xgboost", rmse=19.0, mae=15.0, huber=80.0, pinball=3.0, coverage=0.9),
+    ]
+    fig = plot_results([DatasetResult(data, settings, rows)])
+    point, quant = [ax for ax in fig.axes if ax.texts]
+    assert [t.get_text() for t in point.get_xticklabels()] == ["RMSE", "MAE", "Huber", "train time"]
+    assert not any("quantile" in t.get_text() for t in point.get_yticklabels())
+    assert [t.get_text() for t in quant.get_xticklabels()] == ["pinball", "coverage", "train time"]
+    assert all("quantile" in t.get_text() for t in quant.get_yticklabels())
+    assert "+10.0 %" in _panel_texts(point)  # RMSE 11 vs 10
+    texts = _panel_texts(quant)
+    assert "-25.0 %" in texts and "4.0000" in texts  # pinball vs the built-in quantile at 0.9
+    assert "0.900 (aim 0.9)" in texts
