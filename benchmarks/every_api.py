@@ -44,7 +44,12 @@ LR = 0.1
 XGB = {"max_depth": 6, "eta": LR, "nthread": 1, "tree_method": "hist", "seed": 0}
 LGB = {"num_leaves": 63, "learning_rate": LR, "num_threads": 1, "verbose": -1, "seed": 0, "deterministic": True}
 LOSSES = [
-    (gbo.QuantileLoss(0.9), "constant", {"objective": "reg:quantileerror", "quantile_alpha": 0.9}, {"objective": "quantile", "alpha": 0.9}),
+    (
+        gbo.QuantileLoss(0.9),
+        "constant",
+        {"objective": "reg:quantileerror", "quantile_alpha": 0.9},
+        {"objective": "quantile", "alpha": 0.9},
+    ),
     (gbo.HuberLoss(20.0), "constant", None, {"objective": "huber", "alpha": 20.0}),
     (gbo.PseudoHuberLoss(20.0), "exact", None, None),
     (gbo.LogCoshLoss(), "constant", None, None),
@@ -72,11 +77,24 @@ def run_api(api: str, loss: Any, builtin: dict | None, d: tuple, rounds: int) ->
         return heldout(b.predict(xgb.DMatrix(Xv), output_margin=True))
     if api == "xgb.cv":
         if builtin:
-            res = xgb.cv({**XGB, **builtin, "disable_default_eval_metric": True}, xgb.DMatrix(X, label=y), rounds,
-                         nfold=3, seed=0, custom_metric=_xgb_pred_metric(loss))
+            res = xgb.cv(
+                {**XGB, **builtin, "disable_default_eval_metric": True},
+                xgb.DMatrix(X, label=y),
+                rounds,
+                nfold=3,
+                seed=0,
+                custom_metric=_xgb_pred_metric(loss),
+            )
         else:
-            res = xgb.cv({**XGB, "disable_default_eval_metric": True}, xgb.DMatrix(X, label=y), rounds, nfold=3,
-                         seed=0, obj=loss.xgboost_objective, custom_metric=loss.xgboost_metric)
+            res = xgb.cv(
+                {**XGB, "disable_default_eval_metric": True},
+                xgb.DMatrix(X, label=y),
+                rounds,
+                nfold=3,
+                seed=0,
+                obj=loss.xgboost_objective,
+                custom_metric=loss.xgboost_metric,
+            )
         return float(res.iloc[-1, 2])  # test-mean
     if api == "XGBRegressor":
         kw = {"n_estimators": rounds, "max_depth": 6, "learning_rate": LR, "n_jobs": 1, "random_state": 0}
@@ -90,7 +108,14 @@ def run_api(api: str, loss: Any, builtin: dict | None, d: tuple, rounds: int) ->
         res = lgb.cv(p, lgb.Dataset(X, label=y), rounds, nfold=3, seed=0, stratified=False, feval=loss.lightgbm_metric)
         return float([v for k, v in res.items() if k.endswith("-mean")][0][-1])
     if api == "LGBMRegressor":
-        kw = {"n_estimators": rounds, "num_leaves": 63, "learning_rate": LR, "n_jobs": 1, "random_state": 0, "verbose": -1}
+        kw = {
+            "n_estimators": rounds,
+            "num_leaves": 63,
+            "learning_rate": LR,
+            "n_jobs": 1,
+            "random_state": 0,
+            "verbose": -1,
+        }
         if builtin:
             kw.update(builtin)
         else:
@@ -149,15 +174,15 @@ def main() -> None:
         for api in APIS:
             engine = "xgb" if api.lower().startswith("xgb") else "lgb"
             builtin_params = xgb_builtin if engine == "xgb" else lgb_builtin
-            if builtin_params and api == "XGBRegressor":
-                builtin_params = {k: v for k, v in builtin_params.items()}
             builtin = run_api(api, loss, builtin_params, d, args.rounds) if builtin_params else float("nan")
             before = run_api(api, before_loss, None, d, args.rounds)
             after = run_api(api, loss, None, d, args.rounds)
             ref = builtin if builtin_params and "quantile" in loss.short_name else helpers[engine]
-            if api.endswith(".cv") and not builtin_params:
-                ref = float("nan")  # the helper has no cv: compare with the built-in only
-            row = f"| {loss!r} | {api} | {_f(builtin)} | {_f(before)} | {_f(after)} | {_f(helpers[engine])} | {_r(after, ref)} |"
+            if api.endswith(".cv"):
+                # the helpers have no cv (their loss is on the held-out rows): the built-in's cv only
+                ref = builtin if builtin_params else float("nan")
+            cells = [repr(loss), api, _f(builtin), _f(before), _f(after), _f(helpers[engine]), _r(after, ref)]
+            row = "| " + " | ".join(cells) + " |"
             print(row, flush=True)
             lines.append(row)
     lines += ["", f"Total time {time.time() - t0:.0f} s."]

@@ -54,6 +54,7 @@ __all__ = ["supports_refit", "leaf_values", "refit_callback", "LeafRefit", "XGBo
 
 _XGB_LR_ALIASES = ("eta", "learning_rate")
 _LGB_LR_ALIASES = ("learning_rate", "shrinkage_rate", "eta")
+_LGB_THREAD_ALIASES = ("num_threads", "num_thread", "nthread", "nthreads", "n_jobs")
 
 
 def supports_refit(loss: Any) -> bool:
@@ -325,6 +326,12 @@ class LightGBMLeafRefit(LeafRefit):
         valid: Sequence[tuple[Any, Any]] = (),
     ) -> None:
         super().__init__(loss, _learning_rate(params, _LGB_LR_ALIASES, 0.1), y, w, train_set)
+        # Booster.predict takes its thread count from its own keyword arguments, not from the
+        # training parameters: without this, pred_leaf ran on every core under num_threads=1
+        # and stalled for 6-56 s when another process held the cores (issue 13)
+        self._predict_kw = {
+            k: params[k] for k in _LGB_THREAD_ALIASES if k in params and params[k] not in (None, 0, -1)
+        }
         self._raw: dict[int, Any] = {id(train_set): X}
         for ds, Xv in valid:
             if ds is train_set:
@@ -341,7 +348,9 @@ class LightGBMLeafRefit(LeafRefit):
         return int(self.booster.num_trees())
 
     def _leaf_index(self, data: Any, t: int) -> np.ndarray:
-        leaf = self.booster.predict(self._raw[id(data)], pred_leaf=True, start_iteration=t, num_iteration=1)
+        leaf = self.booster.predict(
+            self._raw[id(data)], pred_leaf=True, start_iteration=t, num_iteration=1, **self._predict_kw
+        )
         return np.asarray(leaf, dtype=np.intp).ravel()
 
     def _old_values(self, t: int, ids: np.ndarray) -> np.ndarray:

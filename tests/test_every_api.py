@@ -43,7 +43,9 @@ def _plain(api, loss, data, builtin=None):
     X, y, Xv, yv = data
     if api == "xgb.train":
         if builtin:
-            return _heldout(loss, yv, xgb.train({**XGB, **builtin}, xgb.DMatrix(X, label=y), ROUNDS).predict(xgb.DMatrix(Xv)))
+            return _heldout(
+                loss, yv, xgb.train({**XGB, **builtin}, xgb.DMatrix(X, label=y), ROUNDS).predict(xgb.DMatrix(Xv))
+            )
         b = xgb.train(XGB, xgb.DMatrix(X, label=y), ROUNDS, obj=loss.xgboost_objective)
         return _heldout(loss, yv, b.predict(xgb.DMatrix(Xv), output_margin=True))
     if api == "xgb.cv":
@@ -67,7 +69,14 @@ def _plain(api, loss, data, builtin=None):
         res = lgb.cv(p, lgb.Dataset(X, label=y), ROUNDS, nfold=3, seed=0, stratified=False, feval=loss.lightgbm_metric)
         return float(res[f"valid {loss.name}-mean"][-1])
     if api == "LGBMRegressor":
-        kw = {"n_estimators": ROUNDS, "num_leaves": 15, "learning_rate": LR, "n_jobs": 1, "random_state": 0, "verbose": -1}
+        kw = {
+            "n_estimators": ROUNDS,
+            "num_leaves": 15,
+            "learning_rate": LR,
+            "n_jobs": 1,
+            "random_state": 0,
+            "verbose": -1,
+        }
         kw.update(builtin or {"objective": loss.sklearn_objective})
         return _heldout(loss, yv, lgb.LGBMRegressor(**kw).fit(X, y).predict(Xv))
     raise ValueError(api)
@@ -126,6 +135,8 @@ def test_the_old_unit_hessian_fails_the_same_bounds(api, data):
     """The bounds above can fail: the unit Hessian moves a leaf by at most tau (or delta) per
     round, so 150 rounds from 0.5 never reach a target around 1000."""
     q = gbo.QuantileLoss(0.9)
-    assert _plain(api, q.with_params(hessian="constant"), data) > 20 * _plain(api, q, data, BUILTIN_QUANTILE[_engine(api)])
+    assert _plain(api, q.with_params(hessian="constant"), data) > 20 * _plain(
+        api, q, data, BUILTIN_QUANTILE[_engine(api)]
+    )
     h = gbo.HuberLoss(20.0)
     assert _plain(api, h.with_params(hessian="constant"), data) > 2 * _helper(_engine(api), h, data)

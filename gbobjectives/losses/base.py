@@ -229,9 +229,7 @@ class Loss:
         """Per-data-set precomputation for :meth:`_gradient_hessian_fast` (labels already valid)."""
         return {"y": y, "w": w}
 
-    def _round_statistics(
-        self, y: np.ndarray, z: np.ndarray, w: np.ndarray | None, reduce: Any = None
-    ) -> dict | None:
+    def _round_statistics(self, y: np.ndarray, z: np.ndarray, w: np.ndarray | None, reduce: Any = None) -> dict | None:
         """Statistics of ALL rows that the Hessian of every row depends on (e.g. the residual
         scale of :class:`~gbobjectives.QuantileLoss`'s MM curvature), or None (the default).
 
