@@ -115,8 +115,10 @@ def test_regression_plot_is_against_the_residual() -> None:
     for r, v in _at(r_all, np.asarray(grad_line.get_ydata()), (-5.0, -0.7, 0.3, 4.0)):
         assert v == pytest.approx(max(-delta, min(delta, r)), rel=1e-12)
     _, h_exact = _line(ax_hess, "exact")
-    _, h_const = _line(ax_hess, "'constant' (default)")
-    assert set(np.unique(h_exact)) == {0.0, 1.0} and np.all(h_const == 1.0)
+    r_mm, h_mm = _line(ax_hess, "'mm' (default)")
+    assert set(np.unique(h_exact)) == {0.0, 1.0}
+    # the majorize-minimize curvature: 1 inside delta, delta/|r| outside
+    np.testing.assert_allclose(h_mm, np.minimum(1.0, delta / np.abs(np.asarray(r_mm))), rtol=1e-12)
     assert "exact Hessian = 0" in _legend_texts(ax_hess)
     assert "kink" in _legend_texts(ax_hess)
 
@@ -146,8 +148,18 @@ def test_multiclass_plot_moves_the_true_class_logit() -> None:
         assert v == pytest.approx(_dphi(z - math.log(2.0), g), rel=1e-10)
 
 
+class _ExactDefaultPseudoHuber(PseudoHuberLoss):
+    """A loss whose default Hessian is the exact one (no shipped regression loss has that
+    default since the majorize-minimize curvature became the default)."""
+
+    hessian_options = ("exact", "mm", "constant")
+
+    def __init__(self, delta: float = 1.0, hessian: str = "exact") -> None:
+        super().__init__(delta=delta, hessian=hessian)
+
+
 def test_default_exact_hessian_is_one_curve_and_said_so() -> None:
-    fig = plot_loss(PseudoHuberLoss(delta=1.0))
+    fig = plot_loss(_ExactDefaultPseudoHuber(delta=1.0))
     ax_hess = fig.axes[2]
     assert len(_data_lines(ax_hess)) == 1
     assert "default is the exact" in ax_hess.get_title()
