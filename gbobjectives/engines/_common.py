@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from gbobjectives._validation import check_sample_weight
+from gbobjectives._validation import check_sample_weight, describe_ids, infer_n_classes
 from gbobjectives.engines._blocked import NonFiniteInput, run_blocked
 from gbobjectives.losses._fast import Workspace
 
@@ -294,7 +294,10 @@ def n_classes_for(loss: Any, k_param: Any, raw_y: Any) -> int:
     y = np.asarray(raw_y, dtype=np.float64)
     if y.size == 0 or not np.all(np.isfinite(y)):
         raise ValueError(f"{_describe(loss)} needs finite class indices as labels")
-    return max(int(np.max(y)) + 1, 2)
+    try:  # K = largest label + 1, bounded by the rows (a stray 1e7 label is not 1e7 classes)
+        return infer_n_classes(y.reshape(-1), n_rows=int(y.size), name="the labels")
+    except ValueError as exc:
+        raise ValueError(f"{_describe(loss)} cannot be trained on these labels: {exc}") from None
 
 
 def start_score(loss: Any, raw_y: Any, raw_w: Any, n_classes: int | None, engine: str) -> float | np.ndarray:
@@ -312,11 +315,17 @@ def start_score(loss: Any, raw_y: Any, raw_w: Any, n_classes: int | None, engine
         if not np.sum(w) > 0:
             raise ValueError("sample weights sum to zero")
         if loss.task == "multiclass":
+            if n_classes is not None and n_classes > y.shape[0]:
+                # checked before np.bincount allocates n_classes counts
+                raise ValueError(
+                    f"num_class={n_classes} but the data set has {y.shape[0]} rows: every class needs "
+                    f"a (weighted) sample for a finite start score"
+                )
             present = np.bincount(y, weights=w, minlength=n_classes) > 0
             if not np.all(present):
                 raise ValueError(
-                    f"classes {np.flatnonzero(~present).tolist()} of {n_classes} have no (weighted) "
-                    f"samples, so the best start score is -inf"
+                    f"classes {describe_ids(np.flatnonzero(~present).tolist())} of {n_classes} have no "
+                    f"(weighted) samples, so the best start score is -inf"
                 )
         # the labels are validated: the private fast path, with K fixed above
         start = loss._init_score(y, w)

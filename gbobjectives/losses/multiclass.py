@@ -8,7 +8,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 from gbobjectives._numerics import expit, log_sigmoid, softplus
-from gbobjectives._validation import check_scalar_param
+from gbobjectives._validation import check_scalar_param, describe_ids
 from gbobjectives.losses._fast import floor_hessian, focal_d1_d2_upper, logloss_t
 from gbobjectives.losses._focal_math import FOCAL_HESSIANS, HESSIAN_FLOOR, dphi_d2phi, phi
 from gbobjectives.losses.base import MulticlassLoss
@@ -222,7 +222,7 @@ class MulticlassFocalLoss(MulticlassLoss):
         if self._alpha is not None:
             W = W * self._alpha
         if np.any(W <= 0):
-            missing = np.flatnonzero(W <= 0).tolist()
+            missing = describe_ids(np.flatnonzero(W <= 0).tolist())
             raise ValueError(
                 f"classes {missing} have zero total weight in y_true: the multiclass loss has no "
                 f"finite minimising init_score (its score would be -inf)"
