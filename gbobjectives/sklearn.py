@@ -159,8 +159,13 @@ class _XGBoostBackend(_Backend):
     def train(self, est, loss, params, X, y, w, evals, n_rounds, early_stopping_rounds):
         import xgboost as xgb
 
+        from gbobjectives.engines._common import check_xgboost_inputs
         from gbobjectives.engines.xgboost import train
 
+        # XGBoost stores everything as float32: beyond 3.4e38 it fails inside the engine
+        check_xgboost_inputs(X, y, w)
+        for i, (Xv, yv, wv) in enumerate(evals):
+            check_xgboost_inputs(Xv, yv, wv, prefix=f"eval_set[{i}] ")
         nthread = params.get("nthread", -1)
         dtrain = xgb.DMatrix(X, label=y, weight=w, nthread=nthread)
         dvalid = [
@@ -254,8 +259,10 @@ class _LightGBMBackend(_Backend):
     def train(self, est, loss, params, X, y, w, evals, n_rounds, early_stopping_rounds):
         import lightgbm as lgb
 
+        from gbobjectives.engines._common import check_lightgbm_labels
         from gbobjectives.engines.lightgbm import train
 
+        check_lightgbm_labels("y", y)  # LightGBM clamps labels to +-1e38 (float32) silently
         X = _lightgbm_input(X)
         evals = [(_lightgbm_input(Xv), yv, wv) for Xv, yv, wv in evals]
         dtrain = lgb.Dataset(X, label=y, weight=w, free_raw_data=True)
@@ -783,6 +790,7 @@ class BoostedRegressor(RegressorMixin, _BoostedBase):
 
         ``eval_set`` is ``(X_val, y_val)`` or a list of such pairs (see :class:`BoostedClassifier`).
         """
+        _check_regression_targets(y)
         return self._fit(X, y, sample_weight, eval_set, eval_sample_weight)
 
     def _encode_y(self, y: np.ndarray) -> np.ndarray:
@@ -814,6 +822,20 @@ class BoostedRegressor(RegressorMixin, _BoostedBase):
         # regression losses have the identity link, so this is the raw score including init_score_
         # (a regressor has no decision_function in scikit-learn's conventions)
         return np.asarray(self.loss_.inverse_link(self._raw_predict(X)), dtype=np.float64)
+
+
+def _check_regression_targets(y: Any) -> None:
+    """``y`` of a regressor must convert to real numbers: say so, naming ``y`` (scikit-learn's
+    own check only says "could not convert string to float: 'a'")."""
+    if y is None:
+        raise ValueError("BoostedRegressor.fit needs y, the regression targets (real numbers)")
+    try:
+        np.asarray(y, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"y must hold real-valued regression targets for BoostedRegressor ({exc}); for class labels "
+            f"use BoostedClassifier"
+        ) from None
 
 
 # ------------------------------------------------------------------------------------ persistence

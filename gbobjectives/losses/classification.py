@@ -287,6 +287,16 @@ class FocalLoss(BinaryLoss):
         return _solve_binary_intercept(dF, c0)
 
 
+def _missing_labels(labels: np.ndarray) -> int:
+    """How many labels are NaN (float/complex arrays) or None/NaN (object arrays)."""
+    if labels.dtype.kind in "fc":
+        return int(np.count_nonzero(np.isnan(labels)))
+    if labels.dtype.kind == "O":
+        # x != x holds only for NaN (float, numpy or pandas missing values)
+        return sum(1 for v in labels.tolist() if v is None or (isinstance(v, float) and v != v))
+    return 0
+
+
 def class_balanced_weights(y: Any, beta: float = 0.999) -> np.ndarray:
     r"""Class-balanced weights of Cui et al. (2019), one per class in sorted label order.
 
@@ -308,6 +318,10 @@ def class_balanced_weights(y: Any, beta: float = 0.999) -> np.ndarray:
     labels = np.asarray(y)
     if labels.ndim != 1 or labels.size == 0:
         raise ValueError(f"y must be a non-empty 1-D array of labels, got shape {labels.shape}")
+    missing = _missing_labels(labels)
+    if missing:
+        # np.unique would count every NaN as a class of its own (NaN != NaN), or all of them as one
+        raise ValueError(f"y contains {missing} missing label(s) (NaN or None): every label must be a class")
     _, counts = np.unique(labels, return_counts=True)
     n = counts.astype(np.float64)
     eps = 1.0 - b
