@@ -828,9 +828,12 @@ def _check_regression_targets(y: Any) -> None:
     """``y`` of a regressor must convert to real numbers: say so, naming ``y`` (scikit-learn's
     own check only says "could not convert string to float: 'a'")."""
     if y is None:
-        raise ValueError("BoostedRegressor.fit needs y, the regression targets (real numbers)")
+        return  # scikit-learn's own message ("requires y to be passed, but the target y is None")
+    arr = np.asarray(y)
+    if arr.dtype.kind not in "OUS":  # numbers (complex ones included) are scikit-learn's to check
+        return
     try:
-        np.asarray(y, dtype=np.float64)
+        arr.astype(np.float64)
     except (TypeError, ValueError) as exc:
         raise ValueError(
             f"y must hold real-valued regression targets for BoostedRegressor ({exc}); for class labels "
