@@ -18,7 +18,15 @@ __all__ = [
     "check_sample_weight",
     "check_binary_labels",
     "check_multiclass_labels",
+    "infer_n_classes",
+    "describe_ids",
+    "MAX_CLASS_INDEX",
 ]
+
+#: the largest class index accepted anywhere: both engines hold num_class in a 32-bit int, and a
+#: label beyond it (1e300, a stray 1e7 ...) must be reported before it is converted to an intp
+#: or used as an array length (a 1e7-class (n, K) table of 1,000 rows is 74.5 GiB)
+MAX_CLASS_INDEX = 2**31 - 2
 
 # float16/float32 inputs are accepted but computed in float64: float16 cannot even hold
 # softplus(-z) for z < -11 and float32 loses the tiny tail Hessians.
@@ -104,6 +112,49 @@ def check_binary_labels(y_true: Any, n: int) -> np.ndarray:
             f"y_true must be binary labels in [0, 1] (0/1 or soft labels), got values in [{y.min():g}, {y.max():g}]"
         )
     return y
+
+
+def describe_ids(ids: Any, limit: int = 10) -> str:
+    """``[3, 4, 5]``, or the first ``limit`` of many ids and how many there are in all."""
+    ids = list(ids)
+    if len(ids) <= limit:
+        return str(ids)
+    return f"[{', '.join(str(i) for i in ids[:limit])}, ...] ({len(ids)} in all)"
+
+
+def infer_n_classes(y: np.ndarray, n_rows: int | None = None, name: str = "y_true") -> int:
+    """K = largest class index + 1 (at least 2) of validated finite float labels ``y``.
+
+    Raises ``ValueError`` naming ``name`` - before anything of size K is allocated - when a
+    label is negative or not an integer, when the largest one is beyond
+    :data:`MAX_CLASS_INDEX`, or, with ``n_rows`` given, when K exceeds the number of rows: K
+    classes need at least K rows to all be present, which a finite best start score needs, so
+    a larger index is a stray label (a user with 1,000 rows of classes 0-2 and one 1e7 means
+    three classes and a data error, not ten million classes).
+    """
+    if y.size == 0:
+        return 2
+    lo, hi = float(np.min(y)), float(np.max(y))
+    if lo < 0 or np.any(y != np.floor(y)):
+        raise ValueError(
+            f"{name} must hold integer class indices 0, 1, ..., K-1 for a multiclass loss, got values in "
+            f"[{lo:g}, {hi:g}]" + ("" if lo < 0 else " that are not all integers")
+        )
+    if hi > MAX_CLASS_INDEX:
+        raise ValueError(
+            f"{name} must hold class indices 0, 1, ..., K-1 for a multiclass loss; its largest label is {hi:g}, "
+            f"beyond any usable number of classes ({MAX_CLASS_INDEX + 1}): a stray value? Re-encode the labels "
+            f"(e.g. sklearn.preprocessing.LabelEncoder)"
+        )
+    k = max(int(hi) + 1, 2)
+    if n_rows is not None and k > max(n_rows, 2):
+        raise ValueError(
+            f"{name} must hold class indices 0, 1, ..., K-1 with every class present; its largest label is "
+            f"{hi:g}, so K would be {k}, more classes than its {n_rows} rows can hold (most would have no "
+            f"sample and no finite start score): a stray label? Re-encode the labels (e.g. "
+            f"sklearn.preprocessing.LabelEncoder), or give the number of classes (num_class, or alpha)"
+        )
+    return k
 
 
 def check_multiclass_labels(y_true: Any, n: int, n_classes: int) -> np.ndarray:

@@ -230,7 +230,7 @@ def _combine_stats(stats: list[dict[str, Any]], loss: Any) -> dict[str, Any]:
 
 def _root_find(run: _Runner, loss: Any, lo: float, hi: float) -> float:
     """Root of the increasing G(c) = sum w g(c - y) in [lo, hi]: the single-machine solver, distributed."""
-    from scipy.optimize import brentq
+    from gbobjectives.losses.regression import solve_increasing
 
     def G(c: float) -> float:
         return float(np.sum(run.map(_block_gradient_sum, loss, float(c))))
@@ -241,8 +241,9 @@ def _root_find(run: _Runner, loss: Any, lo: float, hi: float) -> float:
         return lo
     if G(hi) <= 0:
         return hi
-    # the same tolerances as gbobjectives.losses.regression._root_of_increasing
-    return float(brentq(G, lo, hi, xtol=1e-300, rtol=4 * np.finfo(float).eps, maxiter=500))
+    # the single-machine solver (Brent's method; a bracket wider than 2^40 length scales, e.g.
+    # targets spanning 1e160, first narrowed by bisection so that Brent converges)
+    return solve_increasing(G, lo, hi, float(loss._length_scale()))
 
 
 def _weighted_quantile(run: _Runner, tau: float, W: float, sketch_size: int, gather_limit: int) -> float:

@@ -2,9 +2,19 @@
 
 A link is its own small object (as in scikit-learn's ``_loss/link.py``) instead of an
 ``if`` inside every loss. ``inverse`` maps raw scores to predictions.
+
+Non-finite raw scores: NaN always raises a ``ValueError`` naming ``raw_prediction`` (a NaN
+score means a diverged or corrupted model; passing it on as a NaN probability hides that).
+Infinities are accepted only where the prediction has a well-defined limit: the logit link
+maps -inf / +inf to probabilities exactly 0 / 1, and the softmax link gives a class with a
+-inf logit probability 0 (a masked class) and a row with one +inf logit probability 1 for that
+class. An infinite regression prediction, a softmax row with no finite logit or more than one
++inf logit (no limit: inf - inf) raise.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
@@ -13,35 +23,79 @@ from gbobjectives._numerics import sigmoid, softmax
 __all__ = ["IdentityLink", "LogitLink", "SoftmaxLink"]
 
 
+def _raw(raw_prediction: Any) -> np.ndarray:
+    """``raw_prediction`` as float64; NaN raises a ValueError naming it."""
+    try:
+        z = np.asarray(raw_prediction, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"raw_prediction must be an array of real numbers: {exc}") from None
+    nan = np.isnan(z)
+    if nan.any():
+        raise ValueError(
+            f"raw_prediction contains {int(np.count_nonzero(nan))} NaN value(s): a raw score must be a number "
+            f"(a NaN usually means a diverged model or missing values upstream)"
+        )
+    return z
+
+
 class IdentityLink:
-    """Regression: the prediction is the raw score itself."""
+    """Regression: the prediction is the raw score itself (finite; NaN and +-inf raise).
+
+    >>> IdentityLink().inverse(np.array([1.5]))
+    array([1.5])
+    """
 
     name = "identity"
 
     def inverse(self, raw_prediction: np.ndarray) -> np.ndarray:
-        return np.asarray(raw_prediction, dtype=np.float64)
+        z = _raw(raw_prediction)
+        if not np.all(np.isfinite(z)):
+            bad = int(np.count_nonzero(~np.isfinite(z)))
+            raise ValueError(f"raw_prediction contains {bad} infinite value(s): a regression prediction must be finite")
+        return z
 
 
 class LogitLink:
-    """Binary classification: ``p = sigmoid(z)``.
+    """Binary classification: ``p = sigmoid(z)``; z = -inf / +inf give exactly 0 / 1, NaN raises.
 
-    >>> LogitLink().inverse(np.array([0.0]))
-    array([0.5])
+    >>> LogitLink().inverse(np.array([0.0, -np.inf, np.inf]))
+    array([0.5, 0. , 1. ])
     """
 
     name = "logit"
 
     def inverse(self, raw_prediction: np.ndarray) -> np.ndarray:
-        return sigmoid(np.asarray(raw_prediction, dtype=np.float64))
+        return sigmoid(_raw(raw_prediction))
 
 
 class SoftmaxLink:
-    """Multiclass: ``p = softmax(z)`` row-wise over (n, K) logits; rows sum to 1."""
+    """Multiclass: ``p = softmax(z)`` row-wise over (n, K) logits; rows sum to 1.
+
+    A -inf logit gives its class probability 0; a row with exactly one +inf logit gives that
+    class probability 1 (the limit). NaN, a row without any finite or +inf logit and a row with
+    several +inf logits raise a ``ValueError`` naming ``raw_prediction``.
+
+    >>> SoftmaxLink().inverse(np.array([[0.0, -np.inf], [np.inf, 5.0]]))
+    array([[1., 0.],
+           [1., 0.]])
+    """
 
     name = "softmax"
 
     def inverse(self, raw_prediction: np.ndarray) -> np.ndarray:
-        z = np.asarray(raw_prediction, dtype=np.float64)
+        z = _raw(raw_prediction)
         if z.ndim != 2:
             raise ValueError(f"raw_prediction must be 2-D (n, K) for a softmax link, got shape {z.shape}")
-        return softmax(z, axis=1)
+        if np.all(np.isfinite(z)):
+            return softmax(z, axis=1)
+        n_pos = np.count_nonzero(z == np.inf, axis=1)
+        no_limit = (n_pos > 1) | np.all(z == -np.inf, axis=1)
+        if no_limit.any():
+            rows = np.flatnonzero(no_limit)
+            raise ValueError(
+                f"raw_prediction has {rows.size} row(s) (first: row {int(rows[0])}) with several +inf logits "
+                f"or none that is not -inf: their softmax has no limit"
+            )
+        # rows with one +inf: a one-hot row (the limit); -inf entries elsewhere: exp(-inf) = 0
+        finite_rows = softmax(np.where(n_pos[:, None] > 0, 0.0, z), axis=1)
+        return np.where(n_pos[:, None] > 0, (z == np.inf).astype(np.float64), finite_rows)

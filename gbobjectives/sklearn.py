@@ -165,11 +165,16 @@ class _XGBoostBackend(_Backend):
     def train(self, est, loss, params, X, y, w, evals, n_rounds, early_stopping_rounds):
         import xgboost as xgb
 
+        from gbobjectives.engines._common import check_xgboost_inputs
         from gbobjectives.engines.xgboost import train
 
         # a DMatrix option, not a booster parameter (XGBoost would warn that it is unused);
         # pandas 'category' columns need it, everything else ignores it
         categorical = bool(params.pop("enable_categorical", True))
+        # XGBoost stores everything as float32: beyond 3.4e38 it fails inside the engine
+        check_xgboost_inputs(X, y, w)
+        for i, (Xv, yv, wv) in enumerate(evals):
+            check_xgboost_inputs(Xv, yv, wv, prefix=f"eval_set[{i}] ")
         nthread = params.get("nthread", -1)
         dtrain = xgb.DMatrix(X, label=y, weight=w, nthread=nthread, enable_categorical=categorical)
         dvalid = [
@@ -269,11 +274,13 @@ class _LightGBMBackend(_Backend):
     def train(self, est, loss, params, X, y, w, evals, n_rounds, early_stopping_rounds):
         import lightgbm as lgb
 
+        from gbobjectives.engines._common import check_lightgbm_labels
         from gbobjectives.engines.lightgbm import train
 
         # XGBoost's DMatrix option; LightGBM reads pandas 'category' columns natively and would
         # warn about an unknown parameter
         params.pop("enable_categorical", None)
+        check_lightgbm_labels("y", y)  # LightGBM clamps labels to +-1e38 (float32) silently
         X = _lightgbm_input(X)
         evals = [(_lightgbm_input(Xv), yv, wv) for Xv, yv, wv in evals]
         dtrain = lgb.Dataset(X, label=y, weight=w, free_raw_data=True)
@@ -1045,6 +1052,7 @@ class BoostedRegressor(RegressorMixin, _BoostedBase):
 
         ``eval_set`` is ``(X_val, y_val)`` or a list of such pairs (see :class:`BoostedClassifier`).
         """
+        _check_regression_targets(y)
         return self._fit(X, y, sample_weight, eval_set, eval_sample_weight)
 
     def _encode_y(self, y: np.ndarray) -> np.ndarray:
@@ -1076,6 +1084,23 @@ class BoostedRegressor(RegressorMixin, _BoostedBase):
         # regression losses have the identity link, so this is the raw score including init_score_
         # (a regressor has no decision_function in scikit-learn's conventions)
         return np.asarray(self.loss_.inverse_link(self._raw_predict(X)), dtype=np.float64)
+
+
+def _check_regression_targets(y: Any) -> None:
+    """``y`` of a regressor must convert to real numbers: say so, naming ``y`` (scikit-learn's
+    own check only says "could not convert string to float: 'a'")."""
+    if y is None:
+        return  # scikit-learn's own message ("requires y to be passed, but the target y is None")
+    arr = np.asarray(y)
+    if arr.dtype.kind not in "OUS":  # numbers (complex ones included) are scikit-learn's to check
+        return
+    try:
+        arr.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"y must hold real-valued regression targets for BoostedRegressor ({exc}); for class labels "
+            f"use BoostedClassifier"
+        ) from None
 
 
 # ------------------------------------------------------------------------------------ persistence

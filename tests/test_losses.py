@@ -130,7 +130,13 @@ def test_focal_gamma0_is_logloss_bit_for_bit(alpha, hessian):
     y = np.concatenate([rng.integers(0, 2, 100), rng.uniform(0, 1, 105)])
     w = rng.uniform(0, 3, z.size)
     focal = gbo.FocalLoss(gamma=0, alpha=alpha, hessian=hessian)
-    logloss = gbo.WeightedLogLoss() if alpha is None else gbo.WeightedLogLoss(pos_weight=alpha, neg_weight=1 - alpha)
+    # every focal mode but "exact" is the floored (training-safe) logloss Hessian at gamma=0
+    mode = "exact" if hessian == "exact" else "floored"
+    logloss = (
+        gbo.WeightedLogLoss(hessian=mode)
+        if alpha is None
+        else gbo.WeightedLogLoss(pos_weight=alpha, neg_weight=1 - alpha, hessian=mode)
+    )
     for sw in (None, w):
         np.testing.assert_array_equal(focal.loss(y, z, sw), logloss.loss(y, z, sw))
         for a, b in zip(focal.gradient_hessian(y, z, sw), logloss.gradient_hessian(y, z, sw)):

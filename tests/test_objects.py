@@ -98,7 +98,7 @@ def test_name_and_exactness_flags():
     """name is short and shows non-default parameters; hessian_is_exact follows the mode."""
     assert gbo.FocalLoss(gamma=2, alpha=0.25).name == "focal(gamma=2,alpha=0.25)"
     assert gbo.MulticlassFocalLoss(alpha=[1, 2]).name.startswith("mfocal(")
-    assert gbo.WeightedLogLoss().hessian_is_exact
+    assert not gbo.WeightedLogLoss().hessian_is_exact and gbo.WeightedLogLoss(hessian="exact").hessian_is_exact
     assert not gbo.HuberLoss().hessian_is_exact and gbo.HuberLoss(hessian="exact").hessian_is_exact
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from gbobjectives._validation import check_sample_weight
+from gbobjectives._validation import check_sample_weight, describe_ids, infer_n_classes
 from gbobjectives.engines._blocked import NonFiniteInput, run_blocked
 from gbobjectives.losses._fast import Workspace
 
@@ -308,7 +308,10 @@ def n_classes_for(loss: Any, k_param: Any, raw_y: Any) -> int:
     y = np.asarray(raw_y, dtype=np.float64)
     if y.size == 0 or not np.all(np.isfinite(y)):
         raise ValueError(f"{_describe(loss)} needs finite class indices as labels")
-    return max(int(np.max(y)) + 1, 2)
+    try:  # K = largest label + 1, bounded by the rows (a stray 1e7 label is not 1e7 classes)
+        return infer_n_classes(y.reshape(-1), n_rows=int(y.size), name="the labels")
+    except ValueError as exc:
+        raise ValueError(f"{_describe(loss)} cannot be trained on these labels: {exc}") from None
 
 
 def start_score(loss: Any, raw_y: Any, raw_w: Any, n_classes: int | None, engine: str) -> float | np.ndarray:
@@ -326,14 +329,88 @@ def start_score(loss: Any, raw_y: Any, raw_w: Any, n_classes: int | None, engine
         if not np.sum(w) > 0:
             raise ValueError("sample weights sum to zero")
         if loss.task == "multiclass":
+            if n_classes is not None and n_classes > y.shape[0]:
+                # checked before np.bincount allocates n_classes counts
+                raise ValueError(
+                    f"num_class={n_classes} but the data set has {y.shape[0]} rows: every class needs "
+                    f"a (weighted) sample for a finite start score"
+                )
             present = np.bincount(y, weights=w, minlength=n_classes) > 0
             if not np.all(present):
                 raise ValueError(
-                    f"classes {np.flatnonzero(~present).tolist()} of {n_classes} have no (weighted) "
-                    f"samples, so the best start score is -inf"
+                    f"classes {describe_ids(np.flatnonzero(~present).tolist())} of {n_classes} have no "
+                    f"(weighted) samples, so the best start score is -inf"
                 )
         # the labels are validated: the private fast path, with K fixed above
         start = loss._init_score(y, w)
     except (ValueError, TypeError) as exc:
         raise ValueError(f"{_describe(loss)} cannot be trained on this {engine} data set: {exc}") from None
     return start if np.ndim(start) else float(start)
+
+
+# ---------------------------------------------------------------------------------- engine ranges
+#: the largest float32: XGBoost stores features, labels and weights as float32, and a larger
+#: finite float64 becomes inf there ("Input data contains `inf`", "Label contains NaN, infinity
+#: or a value too large", raised inside the engine)
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+#: LightGBM stores labels as float32 and silently clamps them to +-1e38 (measured, LightGBM 4.7:
+#: a label of 1e300 trains as 1e38, while the start score was computed from 1e300)
+LIGHTGBM_LABEL_MAX = float(np.float32(1e38))
+
+
+def _numeric_values(a: Any) -> np.ndarray | None:
+    """The numeric values of an array, sparse matrix or DataFrame (numeric columns), flat; None
+    when there is nothing numeric to look at (e.g. strings, left to the engine's own checks)."""
+    if hasattr(a, "select_dtypes") and hasattr(a, "to_numpy"):  # a pandas DataFrame
+        a = a.select_dtypes(include="number").to_numpy(dtype=np.float64, na_value=np.nan)
+    elif hasattr(a, "tocsr") and hasattr(a, "data"):  # a scipy sparse matrix or array
+        a = a.data
+    try:
+        arr = np.asarray(a)
+    except (TypeError, ValueError):
+        return None
+    if arr.dtype.kind not in "fiu" or arr.size == 0:
+        return None
+    return arr.reshape(-1)
+
+
+def check_engine_range(name: str, values: Any, engine: str, limit: float, why: str) -> None:
+    """Raise a ``ValueError`` naming ``name`` when a finite value of ``values`` is beyond
+    +-``limit`` (NaN, the engines' missing value, passes; so does anything non-numeric).
+
+    One pass each for the largest and the smallest value (``np.fmax/fmin.reduce`` skip NaN and
+    copy nothing), before the engine converts the data and fails or changes it silently.
+    """
+    arr = _numeric_values(values)
+    if arr is None or arr.dtype.kind in "iu":  # integers stay below 2^64, far inside both limits
+        return
+    with np.errstate(invalid="ignore"):
+        hi = float(np.fmax.reduce(arr))
+        lo = float(np.fmin.reduce(arr))
+    worst = max(abs(hi) if hi == hi else 0.0, abs(lo) if lo == lo else 0.0)
+    if worst > limit:
+        raise ValueError(
+            f"{name} has a value of {hi if abs(hi) >= abs(lo) else lo:g}, beyond +-{limit:.3g}: {engine} {why}; "
+            f"rescale it (e.g. divide by a power of 10) before training"
+        )
+
+
+def check_xgboost_inputs(X: Any, y: Any, w: Any, prefix: str = "") -> None:
+    """X, y and sample weights within float32's range, which XGBoost stores them in."""
+    why = "stores {} as float32, whose largest value is 3.4e38 (a larger one becomes inf and fails inside XGBoost)"
+    check_engine_range(f"{prefix}X", X, "XGBoost", FLOAT32_MAX, why.format("features"))
+    check_engine_range(f"{prefix}y", y, "XGBoost", FLOAT32_MAX, why.format("labels"))
+    if w is not None:
+        check_engine_range(f"{prefix}sample_weight", w, "XGBoost", FLOAT32_MAX, why.format("weights"))
+
+
+def check_lightgbm_labels(name: str, y: Any) -> None:
+    """Labels within +-1e38: LightGBM stores them as float32 and clamps them there silently."""
+    check_engine_range(
+        name,
+        y,
+        "LightGBM",
+        LIGHTGBM_LABEL_MAX,
+        "stores labels as float32 and clamps them to +-1e38 without a warning, so it would train on other "
+        "targets than the start score and the metrics use",
+    )

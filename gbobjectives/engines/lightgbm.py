@@ -37,6 +37,7 @@ _OBJECTIVE_ALIASES = ("objective", "objective_type", "app", "application", "loss
 _LEARNING_RATE_ALIASES = ("learning_rate", "shrinkage_rate", "eta")
 _METRIC_ALIASES = ("metric", "metrics", "metric_types")
 _NUM_CLASS_ALIASES = ("num_class", "num_classes")
+_PRE_FILTER_ALIASES = ("feature_pre_filter",)
 
 
 def _labels_weights(dataset: Any) -> tuple[Any, Any]:
@@ -168,6 +169,19 @@ def train(
             except (TypeError, ValueError) as exc:
                 raise type(exc)(f"{exc} (LightGBM's learning rate)") from None
     y_raw, w_raw = _raw_labels(train_set, params)
+    # LightGBM stores labels as float32 and clamps them to +-1e38 without a word: the start score
+    # (from these float64 labels) and the trees would then disagree, and training drifts. Say so.
+    if y_raw is not None:
+        _common.check_lightgbm_labels("train_set's label", y_raw)
+    for i, ds in enumerate(valid_sets or ()):
+        if ds is not train_set and getattr(ds, "label", None) is not None:
+            _common.check_lightgbm_labels(f"valid_sets[{i}]'s label", ds.label)
+    if train_set._handle is None and not any(a in params for a in _PRE_FILTER_ALIASES):
+        # with the default feature_pre_filter=True, LightGBM drops every feature that cannot be
+        # split under min_data_in_leaf (all of them below 2 * min_data_in_leaf rows: 1 row, 30
+        # rows...) and then aborts under a custom objective ("Check failed: num_features() > 0").
+        # Keeping them changes no tree (they still cannot split); the estimators do the same.
+        params["feature_pre_filter"] = False
     n_classes = None
     k_param = next((params.pop(a) for a in _NUM_CLASS_ALIASES if a in params), None)
     if loss.task == "multiclass" and y_raw is not None and np.size(y_raw):
@@ -231,17 +245,27 @@ def train(
                 init = np.broadcast_to(start, (n, n_classes) if n_classes else (n,))
                 ds.set_init_score(np.array(init, dtype=np.float64))  # (n, K): LightGBM's 2-D layout
                 touched.append(ds)
-        booster = lgb.train(
-            params,
-            train_set,
-            num_boost_round,
-            valid_sets=list(valid_sets) if valid_sets is not None else None,
-            valid_names=list(valid_names) if valid_names is not None else None,
-            feval=fevals,
-            init_model=init_model,
-            keep_training_booster=keep_training_booster,
-            callbacks=list(callbacks) if callbacks is not None else None,
-        )
+        try:
+            booster = lgb.train(
+                params,
+                train_set,
+                num_boost_round,
+                valid_sets=list(valid_sets) if valid_sets is not None else None,
+                valid_names=list(valid_names) if valid_names is not None else None,
+                feval=fevals,
+                init_model=init_model,
+                keep_training_booster=keep_training_booster,
+                callbacks=list(callbacks) if callbacks is not None else None,
+            )
+        except lgb.basic.LightGBMError as exc:
+            if "num_features()) > (0)" not in str(exc):
+                raise
+            raise ValueError(
+                "LightGBM kept no feature to train on: its feature_pre_filter (on when train_set was "
+                "constructed) drops every feature that cannot be split with min_data_in_leaf rows on each "
+                f"side, which is all of them on {_num_rows(train_set)} row(s). Build the Dataset with "
+                "params={'feature_pre_filter': False} (or leave it unconstructed), or lower min_data_in_leaf"
+            ) from None
     finally:
         for ds in touched:
             _clear_init_score(ds)

@@ -32,7 +32,8 @@ def example_losses() -> list[Loss]:
         out += [
             MulticlassFocalLoss(gamma=g, alpha=a, hessian=h) for g in (0.0, 0.5, 2.0) for a in (None, [0.5, 1.0, 2.0])
         ]
-    out += [WeightedLogLoss(), WeightedLogLoss(pos_weight=3.0, neg_weight=0.5)]
+    for h in WeightedLogLoss.hessian_options:
+        out += [WeightedLogLoss(hessian=h), WeightedLogLoss(pos_weight=3.0, neg_weight=0.5, hessian=h)]
     for h in HuberLoss.hessian_options:
         out += [HuberLoss(delta=d, hessian=h) for d in (0.5, 1.0, 20.0)]
     for h in PseudoHuberLoss.hessian_options:

@@ -18,6 +18,14 @@ Training-safe surrogates for phi'' (all finite, >= 0, and equal to p*q at g = 0)
                     term of MATH.md; p*q at g = 0 so that focal(0) is logloss).
     "clipped":      max(phi'', 1e-16), XGBoost's own floor for negative Hessians.
 
+Every training-safe mode (all but "exact") is floored at HESSIAN_FLOOR = 1e-16, the floor
+XGBoost applies inside its own logloss/softmax objectives: p*q and the surrogates above decay
+like e^-|u| and underflow to exactly 0 beyond |u| ~ 745 while the gradient is still +-1 there
+(and below 1e-38 they are 0 once an engine stores them as float32). A zero Hessian beside a
+non-zero gradient gives an infinite Newton step (-G/H with lambda = 0) or a leaf that can never
+be split off; the floor keeps h > 0 wherever the gradient is non-zero, at any finite margin,
+and changes nothing where h >= 1e-16 (|u| below ~37 for logloss).
+
 Stability: q**g is computed as a power of q (never exp(-g*softplus(u))), (1-p)**(g-1)
 is never formed, and there is no log(p + eps) or clipping of p.
 """
@@ -29,8 +37,11 @@ import numpy as np
 from gbobjectives._numerics import expit, softplus
 
 FOCAL_HESSIANS = ("upper", "gauss_newton", "clipped", "exact")
-# the floor XGBoost applies to Hessians inside its own objectives
-_CLIP_FLOOR = 1e-16
+#: the floor of every training-safe Hessian: XGBoost's own floor inside its logloss/softmax
+#: objectives (max(p (1 - p), 1e-16)); exactly representable in float32 to 2e-9 relative and a
+#: normal float32 (> 1.2e-38), so it survives the engines' float32 gradient storage
+HESSIAN_FLOOR = 1e-16
+_CLIP_FLOOR = HESSIAN_FLOOR
 
 
 def focal_parts(u: np.ndarray, gamma: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -51,7 +62,8 @@ def phi(u: np.ndarray, gamma: float) -> np.ndarray:
 
 
 def dphi_d2phi(u: np.ndarray, gamma: float, hessian: str) -> tuple[np.ndarray, np.ndarray]:
-    """phi'(u) and the requested version of phi''(u)."""
+    """phi'(u) and the requested version of phi''(u); every mode but "exact" is floored at
+    :data:`HESSIAN_FLOOR` (``max(h, 1e-16)``)."""
     p, q, L, qg = focal_parts(u, gamma)
     d1 = -qg * (gamma * p * L + q)
     if hessian == "exact" or hessian == "clipped":
@@ -62,11 +74,13 @@ def dphi_d2phi(u: np.ndarray, gamma: float, hessian: str) -> tuple[np.ndarray, n
             d2 = np.maximum(d2, _CLIP_FLOOR)
     elif hessian == "upper":
         d2 = p * qg * ((2 * gamma + 1) * q + gamma * gamma * p * L)
+        d2 = np.maximum(d2, HESSIAN_FLOOR)  # it underflows to 0 beyond |u| ~ 745: see the module doc
     elif hessian == "gauss_newton":
         if gamma == 0:
             d2 = p * q
         else:
             d2 = qg * (q * q + 2 * gamma * p * q + gamma * (gamma - 1) * p * p * L)
+        d2 = np.maximum(d2, HESSIAN_FLOOR)
     else:  # pragma: no cover - validated at construction
         raise ValueError(f"unknown hessian {hessian!r}")
     return d1, d2

@@ -31,6 +31,7 @@ from gbobjectives._validation import (
     check_float_array,
     check_multiclass_labels,
     check_sample_weight,
+    infer_n_classes,
 )
 from gbobjectives.links import IdentityLink, LogitLink, SoftmaxLink
 
@@ -170,7 +171,9 @@ class Loss:
         y = np.asarray(y_true)
         n = y.shape[0] if y.ndim else 1
         k = n_classes if n_classes is not None else getattr(self, "n_classes", None) or 1
-        dummy = np.zeros((n, k)) if self.task == "multiclass" else np.zeros(n)
+        # a read-only zero-stride stand-in for the raw scores: the checks read only its shape,
+        # and an (n, K) table of real zeros would be 74.5 GiB for K = 1e7 and n = 1,000
+        dummy = np.broadcast_to(np.float64(0.0), (n, k) if self.task == "multiclass" else (n,))
         return self._check_labels(y_true, dummy)
 
     # ------------------------------------------------------------------ public math
@@ -199,7 +202,7 @@ class Loss:
             raise ValueError("y_true is empty; init_score needs at least one sample")
         if w is None:
             w = np.ones(y.shape[0])
-        if not np.sum(w) > 0:
+        if not np.any(w > 0):  # (not np.sum(w) > 0: the sum of weights near 1e308 overflows)
             raise ValueError("sample_weight sums to zero; init_score is undefined")
         return self._init_score(y, w)
 
@@ -356,10 +359,21 @@ class MulticlassLoss(Loss):
         if n_classes is None:
             n_classes = self.n_classes
         if n_classes is None:
-            # K is not fixed: infer it from the labels (after they pass the integer check)
-            y_float = check_float_array("y_true", y_true)
-            n_classes = max(int(np.max(y_float)) + 1, 2) if y_float.size else 2
+            # K is not fixed: infer it from the labels (integers, and not absurdly large)
+            n_classes = infer_n_classes(check_float_array("y_true", y_true))
         return super().check_y(y, n_classes)
+
+    def init_score(self, y_true: Any, sample_weight: Any = None) -> float | np.ndarray:
+        """The constant raw scores (K,) minimising the weighted total loss.
+
+        With K not fixed by the loss it is the largest label + 1, which must not exceed the
+        number of rows (every class needs a sample): a stray label such as 1e7 among 1,000 rows
+        raises a ``ValueError`` naming ``y_true`` instead of allocating K-sized tables.
+        """
+        if self.n_classes is None:
+            y = check_float_array("y_true", y_true)
+            infer_n_classes(y, n_rows=int(y.shape[0]) if y.ndim else 1)
+        return super().init_score(y_true, sample_weight)
 
 
 class RegressionLoss(Loss):

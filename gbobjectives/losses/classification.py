@@ -10,7 +10,7 @@ from scipy.optimize import brentq
 from gbobjectives._numerics import expit, softplus
 from gbobjectives._validation import check_scalar_param
 from gbobjectives.losses._fast import focal_d1_d2_upper, logloss_t
-from gbobjectives.losses._focal_math import FOCAL_HESSIANS, dphi_d2phi, phi
+from gbobjectives.losses._focal_math import FOCAL_HESSIANS, HESSIAN_FLOOR, dphi_d2phi, phi
 from gbobjectives.losses.base import BinaryLoss
 
 __all__ = ["WeightedLogLoss", "FocalLoss", "class_balanced_weights"]
@@ -21,13 +21,20 @@ def _logloss(y: np.ndarray, z: np.ndarray, w_pos: float, w_neg: float) -> np.nda
 
 
 def _logloss_gradient_hessian(
-    y: np.ndarray, z: np.ndarray, w_pos: float, w_neg: float, w: np.ndarray | None
+    y: np.ndarray, z: np.ndarray, w_pos: float, w_neg: float, w: np.ndarray | None, floor: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
+    """grad = -w+ y sigma(-z) + w- (1-y) sigma(z); hess = (w+ y + w- (1-y)) max(sigma(z) sigma(-z), 1e-16)
+    (the exact p q without the floor when ``floor=False``)."""
     # sigma(z)*sigma(-z), never p*(1-p), which is 0 for |z| > 37
     p = expit(z)
     q = expit(-z)
     grad = w_neg * (1 - y) * p - w_pos * y * q
-    hess = (w_pos * y + w_neg * (1 - y)) * (p * q)
+    pq = p * q
+    if floor:
+        # p q underflows to 0 beyond |z| ~ 745 while the gradient is still +-1 (and below 1e-38
+        # once stored as float32): XGBoost's own floor, applied before the weights
+        pq = np.maximum(pq, HESSIAN_FLOOR)
+    hess = (w_pos * y + w_neg * (1 - y)) * pq
     if w is not None:
         grad *= w
         hess *= w
@@ -51,16 +58,18 @@ def _prepare_binary(y: np.ndarray, w: np.ndarray | None, dtype: np.dtype, a_pos:
     return prep
 
 
-def _logloss_fast(z: np.ndarray, prep: dict, ws: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Hard labels, u = t z: grad = -t a_t w sigma(-u), hess = a_t w sigma(u) sigma(-u).
+def _logloss_fast(z: np.ndarray, prep: dict, ws: Any, floor: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Hard labels, u = t z: grad = -t a_t w sigma(-u), hess = a_t w max(sigma(u) sigma(-u), 1e-16)
+    (without the floor when ``floor=False``: the exact Hessian).
 
     ``_fast.logloss_t`` of u (one exp, no cancellation, exact limits at any margin); 8
-    element-wise passes (9 with weights), the last ones written straight into the engine's output.
+    element-wise passes (9 with weights, one more for the floor), the last ones written straight
+    into the engine's output.
     """
     u = np.multiply(z, prep["t"], out=ws.like("u", z))
     aw = prep["aw"]
     # the last operation of each result writes into the engine's (float32) buffer: one rounding
-    q, pq = logloss_t(u, ws, pq_out=ws.result(1, z) if aw is None else None)
+    q, pq = logloss_t(u, ws, pq_out=ws.result(1, z) if aw is None else None, floor=floor)
     hess = pq if aw is None else np.multiply(pq, aw, out=ws.result(1, z))
     return np.multiply(q, prep["neg_taw"], out=ws.result(0, z)), hess
 
@@ -96,16 +105,23 @@ class WeightedLogLoss(BinaryLoss):
     .. math::
         \ell = w_+\,y\,\log(1+e^{-z}) + w_-\,(1-y)\,\log(1+e^{z})
 
-    gradient ``-w+ y sigma(-z) + w- (1-y) sigma(z)``, Hessian
-    ``(w+ y + w- (1-y)) sigma(z) sigma(-z)`` - exact, and the default (it is positive
-    everywhere it matters: it underflows only for |z| > 745, where the row's gradient is
-    either 0 or the Hessian of every engine's own logloss underflows too).
+    gradient ``-w+ y sigma(-z) + w- (1-y) sigma(z)``; exact Hessian
+    ``(w+ y + w- (1-y)) sigma(z) sigma(-z)`` (``hessian="exact"``).
+
+    The default ``hessian="floored"`` is ``(w+ y + w- (1-y)) max(sigma(z) sigma(-z), 1e-16)``,
+    the floor XGBoost applies in its own ``binary:logistic``: the exact Hessian decays like
+    e^-|z| and underflows to exactly 0 beyond |z| ~ 745 (in float32, what the engines store,
+    below 1e-38 from |z| ~ 87) while the gradient is still +-1 there; a zero Hessian beside a
+    non-zero gradient makes Newton leaf values -G/(H + lambda) infinite. With the floor the
+    Hessian is > 0 wherever the gradient is not 0, at any finite margin; it equals the exact one
+    wherever that is >= 1e-16 (|z| below ~36.8).
     ``init_score`` is the closed form ``log(sum s w+ y) - log(sum s w- (1-y))``.
 
     Parameters
     ----------
     pos_weight, neg_weight : float >= 0
         Weights of the positive and negative class (see :func:`class_balanced_weights`).
+    hessian : ``"floored"`` (default) or ``"exact"``.
 
     Example
     -------
@@ -116,21 +132,25 @@ class WeightedLogLoss(BinaryLoss):
     """
 
     short_name = "logloss"
+    hessian_options = ("floored", "exact")
 
-    def __init__(self, pos_weight: float = 1.0, neg_weight: float = 1.0) -> None:
+    def __init__(self, pos_weight: float = 1.0, neg_weight: float = 1.0, hessian: str = "floored") -> None:
         self.pos_weight = pos_weight
         self.neg_weight = neg_weight
+        self.hessian = hessian
         self._validate_params()
 
     def _validate_params(self) -> None:
         self._w_pos = check_scalar_param("pos_weight", self.pos_weight, low=0.0)
         self._w_neg = check_scalar_param("neg_weight", self.neg_weight, low=0.0)
+        if self.hessian not in self.hessian_options:
+            raise ValueError(f"hessian must be one of {self.hessian_options}, got {self.hessian!r}")
 
     def _loss(self, y: np.ndarray, z: np.ndarray) -> np.ndarray:
         return _logloss(y, z, self._w_pos, self._w_neg)
 
     def _gradient_hessian(self, y, z, w):
-        return _logloss_gradient_hessian(y, z, self._w_pos, self._w_neg, w)
+        return _logloss_gradient_hessian(y, z, self._w_pos, self._w_neg, w, floor=self.hessian != "exact")
 
     def _prepare_labels(self, y, w, dtype):
         return _prepare_binary(y, w, dtype, self._w_pos, self._w_neg)
@@ -138,7 +158,7 @@ class WeightedLogLoss(BinaryLoss):
     def _gradient_hessian_fast(self, z, prep, ws):
         if "t" not in prep:
             return super()._gradient_hessian_fast(z, prep, ws)
-        return _logloss_fast(z, prep, ws)
+        return _logloss_fast(z, prep, ws, floor=self.hessian != "exact")
 
     def _init_score(self, y: np.ndarray, w: np.ndarray) -> float:
         A, B = _class_sums(y, w, self._w_pos, self._w_neg)
@@ -165,6 +185,12 @@ class FocalLoss(BinaryLoss):
     gamma=0 (logloss) and was the best or tied-best choice on imbalanced data with both
     engines in ``benchmarks/focal_hessian.py`` (results in ``benchmarks/results/``).
     Also available: ``"gauss_newton"``, ``"clipped"`` (max(exact, 1e-16)) and ``"exact"``.
+    Every mode but ``"exact"`` is floored at 1e-16 before the class and sample weights
+    multiply it (XGBoost's own floor): the surrogates decay like e^-|z| and underflow to 0
+    beyond |z| ~ 745 (below 1e-38, float32's normal range, much earlier) while the gradient is
+    still about -+1 for a misclassified row, so without a floor the Hessian would be 0 beside a
+    non-zero gradient. At gamma=0 every mode but ``"exact"`` is ``WeightedLogLoss()``'s
+    floored Hessian, ``"exact"`` is ``WeightedLogLoss(hessian="exact")``'s.
 
     ``init_score`` solves F'(c) = 0 exactly by bracketed Brent root finding (F' has one
     sign change).
@@ -209,7 +235,7 @@ class FocalLoss(BinaryLoss):
 
     def _gradient_hessian(self, y, z, w):
         if self._gamma == 0:
-            return _logloss_gradient_hessian(y, z, self._a_pos, self._a_neg, w)
+            return _logloss_gradient_hessian(y, z, self._a_pos, self._a_neg, w, floor=self.hessian != "exact")
         if self._hard(y):
             # one evaluation at u = t*z (t = +-1) instead of two terms
             pos = y == 1
@@ -234,8 +260,8 @@ class FocalLoss(BinaryLoss):
     def _gradient_hessian_fast(self, z, prep, ws):
         g = self._gamma
         if "t" in prep:
-            if g == 0:  # logloss, whatever the Hessian mode (all four coincide)
-                return _logloss_fast(z, prep, ws)
+            if g == 0:  # logloss: every mode but "exact" is the floored logloss Hessian
+                return _logloss_fast(z, prep, ws, floor=self.hessian != "exact")
             if self.hessian == "upper" or (self.hessian == "gauss_newton" and g >= 1):
                 u = np.multiply(z, prep["t"], out=ws.like("u", z))
                 aw = prep["aw"]
@@ -261,6 +287,16 @@ class FocalLoss(BinaryLoss):
         return _solve_binary_intercept(dF, c0)
 
 
+def _missing_labels(labels: np.ndarray) -> int:
+    """How many labels are NaN (float/complex arrays) or None/NaN (object arrays)."""
+    if labels.dtype.kind in "fc":
+        return int(np.count_nonzero(np.isnan(labels)))
+    if labels.dtype.kind == "O":
+        # x != x holds only for NaN (float, numpy or pandas missing values)
+        return sum(1 for v in labels.tolist() if v is None or (isinstance(v, float) and v != v))
+    return 0
+
+
 def class_balanced_weights(y: Any, beta: float = 0.999) -> np.ndarray:
     r"""Class-balanced weights of Cui et al. (2019), one per class in sorted label order.
 
@@ -282,6 +318,10 @@ def class_balanced_weights(y: Any, beta: float = 0.999) -> np.ndarray:
     labels = np.asarray(y)
     if labels.ndim != 1 or labels.size == 0:
         raise ValueError(f"y must be a non-empty 1-D array of labels, got shape {labels.shape}")
+    missing = _missing_labels(labels)
+    if missing:
+        # np.unique would count every NaN as a class of its own (NaN != NaN), or all of them as one
+        raise ValueError(f"y contains {missing} missing label(s) (NaN or None): every label must be a class")
     _, counts = np.unique(labels, return_counts=True)
     n = counts.astype(np.float64)
     eps = 1.0 - b

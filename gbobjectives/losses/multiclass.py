@@ -8,9 +8,9 @@ import numpy as np
 from scipy.optimize import brentq
 
 from gbobjectives._numerics import expit, log_sigmoid, softplus
-from gbobjectives._validation import check_scalar_param
-from gbobjectives.losses._fast import focal_d1_d2_upper, logloss_t
-from gbobjectives.losses._focal_math import FOCAL_HESSIANS, dphi_d2phi, phi
+from gbobjectives._validation import check_scalar_param, describe_ids
+from gbobjectives.losses._fast import floor_hessian, focal_d1_d2_upper, logloss_t
+from gbobjectives.losses._focal_math import FOCAL_HESSIANS, HESSIAN_FLOOR, dphi_d2phi, phi
 from gbobjectives.losses.base import MulticlassLoss
 
 __all__ = ["MulticlassFocalLoss"]
@@ -55,7 +55,11 @@ class MulticlassFocalLoss(MulticlassLoss):
     At ``gamma=0`` this is softmax cross-entropy (``grad = p - onehot``,
     ``H_jj = p_j (1 - p_j)``). The default Hessian is ``"upper"``, chosen for the same
     reason as in :class:`FocalLoss` (phi'' replaced by its non-negative upper bound, which
-    makes every H_jj >= 0); ``"exact"`` is the true diagonal.
+    makes every H_jj >= 0); ``"exact"`` is the true diagonal. Every mode but ``"exact"`` is
+    floored, ``max(H_jj, 1e-16)`` before the class and sample weights multiply it, as XGBoost
+    floors its own softmax Hessian: for a confidently wrong row (logit gaps beyond ~745) both
+    H_cc = alpha_c phi''(a) and the largest wrong class's H_jj underflow to 0 while their
+    gradients are -+alpha_c, so the floor keeps the Hessian > 0 wherever the gradient is not 0.
 
     Parameters
     ----------
@@ -121,6 +125,9 @@ class MulticlassFocalLoss(MulticlassLoss):
         hess = (scale * d2)[:, None] * rho * rho - sd1 * rho * one_minus_rho
         grad[rows, y] = scale * d1
         hess[rows, y] = scale * d2
+        if self.hessian != "exact":
+            # max(h s, f s) = max(h, f) s exactly (rounding is monotone): the floor before the weights
+            np.maximum(hess, (HESSIAN_FLOOR * scale)[:, None], out=hess)
         return grad, hess
 
     # ------------------------------------------------------------------ engine fast path
@@ -171,7 +178,8 @@ class MulticlassFocalLoss(MulticlassLoss):
         a = np.subtract(z_c, m, out=z_c)  # a = z_c - logsumexp_{k != c} z_k; p_c = sigmoid(a)
         a -= np.log(s)
         if g == 0:
-            d1, d2 = logloss_t(a, ws)  # -phi' = q, phi'' = p q
+            # -phi' = q, phi'' = p q, floored as dphi_d2phi floors it in the training-safe modes
+            d1, d2 = logloss_t(a, ws, floor=self.hessian != "exact")
         else:
             d1, d2 = focal_d1_d2_upper(a, g, self.hessian, ws)  # d1 = -phi'(a) >= 0
         scale = prep["scale"]
@@ -196,6 +204,13 @@ class MulticlassFocalLoss(MulticlassLoss):
         hess = np.add(omr, tmp, out=omr)
         hess *= rho
         hess.reshape(-1)[idx] = d2
+        if self.hessian != "exact":
+            # the training-safe floor of every entry, before the weights (see the class docstring)
+            if scale is None:
+                floor_hessian(hess, ws)
+            else:
+                f = np.multiply(scale, z.dtype.type(HESSIAN_FLOOR), out=ws.get("mc_floor", (B,), z.dtype))
+                np.maximum(hess, f, out=hess)  # (K, B) against (B,): contiguous rows, SIMD
         grad = np.multiply(rho, d1, out=eq)
         grad.reshape(-1)[idx] = np.negative(d1, out=d1)
         return grad.T, hess.T
@@ -207,7 +222,7 @@ class MulticlassFocalLoss(MulticlassLoss):
         if self._alpha is not None:
             W = W * self._alpha
         if np.any(W <= 0):
-            missing = np.flatnonzero(W <= 0).tolist()
+            missing = describe_ids(np.flatnonzero(W <= 0).tolist())
             raise ValueError(
                 f"classes {missing} have zero total weight in y_true: the multiclass loss has no "
                 f"finite minimising init_score (its score would be -inf)"

@@ -70,8 +70,77 @@ def _weighted(grad: np.ndarray, hess: np.ndarray, w: np.ndarray | None) -> tuple
     return grad, hess
 
 
-def _root_of_increasing(G: Callable[[float], float], y: np.ndarray) -> float:
-    """Root of sum s*g(c - y) = 0 for strictly increasing g, which lies in [min y, max y]."""
+#: a bracket wider than _WIDE length scales is first narrowed to _NARROW length scales by
+#: bisecting its float bit patterns (where G is flat, Brent's method gains one halving per step: a bracket
+#: of 1e160 needs 530+ halvings, beyond scipy's 500 iterations, "Failed to converge")
+_WIDE = 2.0**40
+_NARROW = 2.0**20
+
+
+def _float_key(x: float) -> int:
+    """An integer ordering the doubles as the doubles themselves; adjacent doubles differ by 1."""
+    b = int(np.array(x, dtype=np.float64).view(np.int64))
+    return b if b >= 0 else -(b & 0x7FFF_FFFF_FFFF_FFFF)
+
+
+def _key_float(k: int) -> float:
+    """The inverse of :func:`_float_key`."""
+    b = np.array(abs(k), dtype=np.int64).view(np.float64)
+    return float(b) if k >= 0 else -float(b)
+
+
+def _bisect_bits(G: Callable[[float], float], lo: float, hi: float, width: float) -> tuple[float, float, bool]:
+    """Shrink [lo, hi] (G(lo) < 0 < G(hi), G non-decreasing) until hi - lo <= width or the
+    ends are adjacent doubles, by bisecting the float bit patterns: halving the integer keys
+    halves the exponent range first (a geometric mean's worth for a bracket of 1e160), so at
+    most 64 steps reach adjacent doubles from any bracket. Returns (lo, hi, exact) where
+    ``exact`` says that G(lo) == 0 was found (lo is then a root)."""
+    klo, khi = _float_key(lo), _float_key(hi)
+    while khi - klo > 1 and not (hi - lo <= width):
+        mid = _key_float((klo + khi) // 2)
+        g = G(mid)
+        if g == 0:
+            return mid, mid, True
+        if g < 0:
+            lo, klo = mid, _float_key(mid)
+        else:
+            hi, khi = mid, _float_key(mid)
+    return lo, hi, False
+
+
+def solve_increasing(G: Callable[[float], float], lo: float, hi: float, scale: float = 1.0) -> float:
+    """A root of a non-decreasing G on [lo, hi], given G(lo) < 0 < G(hi).
+
+    Brent's method (``scipy.optimize.brentq``, ``xtol=1e-300``, ``rtol=4 eps``) on the bracket,
+    after narrowing a bracket wider than 2^40 ``scale`` (the loss's length scale) to 2^20
+    ``scale`` by :func:`_bisect_bits`; brackets of ordinary data are solved as before, bit for
+    bit. Should Brent still not converge, bisection of the bit patterns finishes the job at
+    adjacent doubles (the better end is returned), so no bracket of finite doubles fails.
+    """
+    exact = False
+    if not (hi - lo <= _WIDE * scale):  # (hi - lo may overflow to inf)
+        lo, hi, exact = _bisect_bits(G, lo, hi, _NARROW * scale)
+        if exact:
+            return lo
+    try:
+        return float(brentq(G, lo, hi, xtol=1e-300, rtol=_RTOL, maxiter=500))
+    except RuntimeError:  # pragma: no cover - not seen after the narrowing; kept as a guarantee
+        lo, hi, exact = _bisect_bits(G, lo, hi, 0.0)
+        return lo if exact or abs(G(lo)) <= abs(G(hi)) else hi
+
+
+def _bounded_weights(w: np.ndarray, g_max: float) -> np.ndarray:
+    """``w`` scaled by a power of two (exact: the roots of sum w g do not move) so that
+    max(w) * g_max is about 1, when it is beyond 2^+-256: weights near 1e308 overflowed the sum
+    G to inf (or NaN), subnormal ones would lose its digits. Ordinary weights are returned as
+    they are (bit-identical results)."""
+    e = int(np.frexp(np.max(w))[1]) + int(np.frexp(g_max)[1])
+    return w if abs(e) <= 256 else np.ldexp(w, -e)
+
+
+def _root_of_increasing(G: Callable[[float], float], y: np.ndarray, scale: float = 1.0) -> float:
+    """Root of sum s*g(c - y) = 0 for strictly increasing g, which lies in [min y, max y]
+    (see :func:`solve_increasing`; ``scale`` is the loss's length scale)."""
     lo, hi = float(np.min(y)), float(np.max(y))
     if lo == hi:
         return lo
@@ -80,7 +149,7 @@ def _root_of_increasing(G: Callable[[float], float], y: np.ndarray) -> float:
         return lo
     if g_hi <= 0:
         return hi
-    return float(brentq(G, lo, hi, xtol=1e-300, rtol=_RTOL, maxiter=500))
+    return solve_increasing(G, lo, hi, scale)
 
 
 def weighted_quantile(y: np.ndarray, w: np.ndarray, quantile: float, tie_break: str = "lower") -> float:
@@ -209,6 +278,12 @@ def _huber_m_estimates(r: np.ndarray, w: np.ndarray, group: np.ndarray, n_groups
     n-1). Each group's rows are summed in the same order (stable sort) whatever the other
     groups, so a group gives bit-identical results alone or with others.
 
+    Overflow: G sums terms up to max(w) * delta; a group whose max(w) * delta is beyond 2^+-256
+    (weights such as 1e308 overflowed G to inf and returned NaN) has its weights scaled by a
+    power of two first, which is exact and does not move the roots. The linear piece is solved
+    as ``lo + t (hi - lo)`` with ``t = -G(lo) / (G(hi) - G(lo))`` in [0, 1] where the plain
+    formula would overflow (gaps between breakpoints beyond ~1e308 / |G|).
+
     NaN for a group with no rows or zero total weight (no best constant).
     """
     out = np.full(n_groups, np.nan)
@@ -226,15 +301,17 @@ def _huber_m_estimates(r: np.ndarray, w: np.ndarray, group: np.ndarray, n_groups
     # operation costs page faults), no multiply by unit weights (exact either way), and per-group
     # sums over the rows' contiguous sorted segments with np.add.reduceat (pairwise summation,
     # 20x faster than np.bincount's scattered adds; a segment's sum depends on its rows only)
-    unit_weights = bool(np.all(ws == 1.0))
     nonempty = np.flatnonzero(n > 0)
     seg_start = start[nonempty]
+    ws = _rescaled_weights(ws, gs, nonempty, seg_start, n_groups, delta)
+    unit_weights = bool(np.all(ws == 1.0))
     buf = np.empty_like(rs)
 
     def G(c: np.ndarray) -> np.ndarray:
         # c holds one evaluation point per group; every row reads its own group's point
         np.take(c, gs, out=buf)
-        np.subtract(buf, rs, out=buf)
+        with np.errstate(over="ignore"):  # c - r beyond +-1.8e308 is +-inf, which clips to +-delta
+            np.subtract(buf, rs, out=buf)
         np.clip(buf, -delta, delta, out=buf)
         if not unit_weights:
             np.multiply(buf, ws, out=buf)
@@ -270,9 +347,37 @@ def _huber_m_estimates(r: np.ndarray, w: np.ndarray, group: np.ndarray, n_groups
     c_lo, c_hi = np.zeros(n_groups), np.zeros(n_groups)
     c_lo[g], c_hi[g] = lo, hi
     g_lo, g_hi = G(c_lo)[g], G(c_hi)[g]
-    with np.errstate(invalid="ignore", divide="ignore"):  # where g_lo == 0 the quotient is unused
-        out[g] = np.where(g_lo == 0, lo, lo + (0.0 - g_lo) * (hi - lo) / (g_hi - g_lo))
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # where g_lo == 0 it is unused
+        c = lo + (0.0 - g_lo) * (hi - lo) / (g_hi - g_lo)
+        wide = ~np.isfinite(c) & (g_lo != 0)
+        if wide.any():
+            # the product overflowed: t in [0, 1] first, then a convex combination of lo and hi
+            # (hi - lo itself may overflow), which stays in [lo, hi]
+            t = (0.0 - g_lo[wide]) / (g_hi[wide] - g_lo[wide])
+            c[wide] = (1.0 - t) * lo[wide] + t * hi[wide]
+        out[g] = np.where(g_lo == 0, lo, c)
     return out
+
+
+def _rescaled_weights(
+    ws: np.ndarray, gs: np.ndarray, nonempty: np.ndarray, seg_start: np.ndarray, n_groups: int, delta: float
+) -> np.ndarray:
+    """The sorted weights, each group's scaled by 2^-e where max(w) * delta of the group is
+    ~2^e, for the groups with |e| > 256 only (G would overflow, or sink into subnormals).
+
+    A power of two scales exactly (no rounding unless a weight falls below 2^-1022 of the group's
+    largest, where it is negligible), so G and its roots are unchanged: every ordinary group keeps
+    bit-identical results, and unit weights stay unit weights.
+    """
+    wmax = np.zeros(n_groups)
+    wmax[nonempty] = np.maximum.reduceat(ws, seg_start)
+    _, e_w = np.frexp(wmax)  # wmax in [2^(e_w - 1), 2^e_w)
+    e = e_w + int(np.frexp(delta)[1])
+    need = (wmax > 0) & (np.abs(e) > 256)
+    if not need.any():
+        return ws
+    # ldexp(w, k) = w 2^k without forming 2^k (which overflows for subnormal weights, k > 1023)
+    return np.ldexp(ws, np.where(need, -e, 0)[gs])
 
 
 class HuberLoss(_MMCurvature, RegressionLoss):
@@ -389,7 +494,9 @@ class PseudoHuberLoss(_MMCurvature, RegressionLoss):
       built-in ``reg:pseudohubererror`` uses) vanishes like ``|r|^-3``: from a start far from
       the target its Newton steps overshoot by orders of magnitude.
     * ``"exact"``: ``(1 + s^2)^(-3/2)``; ``"constant"``: 1 everywhere.
-    ``init_score`` is a bracketed Brent root of sum s*g(c - y) = 0 within [min y, max y].
+    ``init_score`` is a bracketed Brent root of sum s*g(c - y) = 0 within [min y, max y]
+    (a bracket wider than 2^40 delta first narrowed by bisection, weights rescaled by a power of
+    two against overflow: exact for any finite targets and weights).
 
     Example
     -------
@@ -435,8 +542,25 @@ class PseudoHuberLoss(_MMCurvature, RegressionLoss):
         return 1.0 / np.hypot(1.0, r / self._delta)
 
     def _init_score(self, y, w):
+        # root of G(c) = sum w (c - y) / sqrt(1 + ((c - y)/delta)^2), |each term| < delta
         d = self._delta
-        return _root_of_increasing(lambda c: float(np.dot(w, (c - y) / np.hypot(1.0, (c - y) / d))), y)
+        w = _bounded_weights(w, d)
+        if float(np.max(y)) - float(np.min(y)) < 1e300 * min(d, 1.0):
+
+            def G(c: float) -> float:
+                return float(np.dot(w, (c - y) / np.hypot(1.0, (c - y) / d)))
+
+        else:
+            # c - y or (c - y)/delta may overflow to +-inf, where r / hypot(1, r/delta) is inf/inf
+            # or r/inf: the same g as delta s / hypot(1, s) = delta sign(s) / hypot(1, 1/s), which
+            # is +-delta at s = +-inf and 0 at s = 0 (1/0 = inf)
+
+            def G(c: float) -> float:
+                with np.errstate(over="ignore", divide="ignore"):
+                    s = (c - y) / d
+                    return float(np.dot(w, d * np.sign(s) / np.hypot(1.0, 1.0 / s)))
+
+        return _root_of_increasing(G, y, d)
 
 
 class LogCoshLoss(_MMCurvature, RegressionLoss):
@@ -458,7 +582,8 @@ class LogCoshLoss(_MMCurvature, RegressionLoss):
     * ``"exact"``: vanishes far from the target, where Newton leaf values -G/(H + lambda)
       overshoot.
 
-    ``init_score``: Brent root of sum s*tanh(c - y) = 0.
+    ``init_score``: Brent root of sum s*tanh(c - y) = 0 (a bracket wider than 2^40 first
+    narrowed by bisection: exact for any finite targets and weights).
 
     Example
     -------
@@ -499,7 +624,13 @@ class LogCoshLoss(_MMCurvature, RegressionLoss):
         return _tanh_ratio(r, np.tanh(r))
 
     def _init_score(self, y, w):
-        return _root_of_increasing(lambda c: float(np.dot(w, np.tanh(c - y))), y)
+        w = _bounded_weights(w, 1.0)  # |tanh| <= 1
+
+        def G(c: float) -> float:
+            with np.errstate(over="ignore"):  # c - y = +-inf beyond 1.8e308: tanh is +-1, exact
+                return float(np.dot(w, np.tanh(c - y)))
+
+        return _root_of_increasing(G, y)
 
 
 #: MM curvature of the quantile loss: smoothing width ``c`` (in units of the residual scale S)
