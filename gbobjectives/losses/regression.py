@@ -738,7 +738,12 @@ class QuantileLoss(RegressionLoss):
     def _gradient_hessian_fast(self, z, prep, ws):
         if self.hessian != "mm":
             return super()._gradient_hessian_fast(z, prep, ws)
-        g, h = self._mm_gradient_hessian(prep["y"], np.asarray(z, dtype=np.float64), prep["w"], prep["scale"])
+        z = np.asarray(z, dtype=np.float64)
+        if "scale" not in prep:
+            # a caller without a per-round pass over all rows (CatBoost hands over chunks of
+            # ~200-1,000 rows): the scale of the rows at hand
+            prep = {**prep, **self._round_statistics(prep["y"], z, prep["w"])}
+        g, h = self._mm_gradient_hessian(prep["y"], z, prep["w"], prep["scale"])
         k = prep["engine_scale"]
         return g * k, h * k
 
