@@ -329,9 +329,7 @@ class LightGBMLeafRefit(LeafRefit):
         # Booster.predict takes its thread count from its own keyword arguments, not from the
         # training parameters: without this, pred_leaf ran on every core under num_threads=1
         # and stalled for 6-56 s when another process held the cores (issue 13)
-        self._predict_kw = {
-            k: params[k] for k in _LGB_THREAD_ALIASES if k in params and params[k] not in (None, 0, -1)
-        }
+        self._predict_kw = {k: params[k] for k in _LGB_THREAD_ALIASES if k in params and params[k] not in (None, 0, -1)}
         self._raw: dict[int, Any] = {id(train_set): X}
         for ds, Xv in valid:
             if ds is train_set:

@@ -47,7 +47,7 @@ def test_custom_loss_matches_builtin_objective(case, weighted):
         loss, builtin = gbo.MulticlassFocalLoss(gamma=0.0), {"objective": "multi:softprob", "num_class": 3}
     else:
         X, y = regression()
-        loss = gbo.PseudoHuberLoss(delta=1.0)
+        loss = gbo.PseudoHuberLoss(delta=1.0, hessian="exact")  # the built-in's Hessian
         builtin = {"objective": "reg:pseudohubererror", "huber_slope": 1.0}
     w = weights(len(y)) if weighted else None
     d = xgb.DMatrix(X, label=y, weight=w)
