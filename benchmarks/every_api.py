@@ -57,71 +57,70 @@ LOSSES = [
 APIS = ["xgb.train", "xgb.cv", "XGBRegressor", "lgb.train", "lgb.cv", "LGBMRegressor"]
 
 
-def data(seed: int) -> tuple[np.ndarray, ...]:
+def data(seed: int, n: int = N, n_features: int = 10) -> tuple[np.ndarray, ...]:
+    """``n`` training and ``n`` held-out rows: y = 1000 + 5 f(X) + t(2) (1 + |x_5|/2)."""
     rng = np.random.default_rng(seed)
-    X = rng.normal(size=(2 * N, 10))
+    X = rng.normal(size=(2 * n, n_features))
     f = 3 * X[:, 0] + X[:, 1] ** 2 + 2 * np.sin(2 * X[:, 2]) + X[:, 3] * X[:, 4]
-    y = 1000 + 5 * f + rng.standard_t(2, size=2 * N) * (1 + 0.5 * np.abs(X[:, 5]))
-    return X[:N], y[:N], X[N:], y[N:]
+    y = 1000 + 5 * f + rng.standard_t(2, size=2 * n) * (1 + 0.5 * np.abs(X[:, 5]))
+    return X[:n], y[:n], X[n:], y[n:]
 
 
-def run_api(api: str, loss: Any, builtin: dict | None, d: tuple, rounds: int) -> float:
-    """Held-out mean loss (cv: mean test-fold loss) of ``loss`` as objective, or of ``builtin``."""
+def run_api(
+    api: str, loss: Any, builtin: dict | None, d: tuple, rounds: int, xgb_params: dict = XGB, lgb_params: dict = LGB
+) -> float:
+    """Held-out mean loss (cv: mean test-fold loss of 3 folds) of ``loss`` as the objective from
+    the engine's own start, or of the built-in objective ``builtin`` scored with ``loss``.
+    ``tests/test_every_api.py`` calls this with smaller trees."""
     X, y, Xv, yv = d
     heldout = lambda raw: float(np.mean(loss.loss(yv, raw)))  # noqa: E731
     if api == "xgb.train":
         if builtin:
-            b = xgb.train({**XGB, **builtin}, xgb.DMatrix(X, label=y), rounds)
+            b = xgb.train({**xgb_params, **builtin}, xgb.DMatrix(X, label=y), rounds)
             return heldout(b.predict(xgb.DMatrix(Xv)))
-        b = xgb.train(XGB, xgb.DMatrix(X, label=y), rounds, obj=loss.xgboost_objective)
+        b = xgb.train(xgb_params, xgb.DMatrix(X, label=y), rounds, obj=loss.xgboost_objective)
         return heldout(b.predict(xgb.DMatrix(Xv), output_margin=True))
     if api == "xgb.cv":
-        if builtin:
-            res = xgb.cv(
-                {**XGB, **builtin, "disable_default_eval_metric": True},
-                xgb.DMatrix(X, label=y),
-                rounds,
-                nfold=3,
-                seed=0,
-                custom_metric=_xgb_pred_metric(loss),
-            )
-        else:
-            res = xgb.cv(
-                {**XGB, "disable_default_eval_metric": True},
-                xgb.DMatrix(X, label=y),
-                rounds,
-                nfold=3,
-                seed=0,
-                obj=loss.xgboost_objective,
-                custom_metric=loss.xgboost_metric,
-            )
-        return float(res.iloc[-1, 2])  # test-mean
+        res = xgb.cv(
+            {**xgb_params, **(builtin or {}), "disable_default_eval_metric": True},
+            xgb.DMatrix(X, label=y),
+            rounds,
+            nfold=3,
+            seed=0,
+            obj=None if builtin else loss.xgboost_objective,
+            # with a built-in objective XGBoost hands the metric predictions (identity link here)
+            custom_metric=_xgb_pred_metric(loss) if builtin else loss.xgboost_metric,
+        )
+        return float(res[f"test-{loss.name}-mean"].iloc[-1])
     if api == "XGBRegressor":
-        kw = {"n_estimators": rounds, "max_depth": 6, "learning_rate": LR, "n_jobs": 1, "random_state": 0}
+        kw = {
+            "n_estimators": rounds,
+            "max_depth": xgb_params["max_depth"],
+            "learning_rate": xgb_params["eta"],
+            "n_jobs": 1,
+            "random_state": 0,
+        }
         m = xgb.XGBRegressor(**kw, **(builtin or {"objective": loss.sklearn_objective})).fit(X, y)
         return heldout(m.predict(Xv))
     if api == "lgb.train":
-        p = {**LGB, **(builtin or {"objective": loss.lightgbm_objective})}
+        p = {**lgb_params, **(builtin or {"objective": loss.lightgbm_objective})}
         return heldout(lgb.train(p, lgb.Dataset(X, label=y), rounds).predict(Xv))
     if api == "lgb.cv":
-        p = {**LGB, "metric": "None", **(builtin or {"objective": loss.lightgbm_objective})}
+        p = {**lgb_params, "metric": "None", **(builtin or {"objective": loss.lightgbm_objective})}
         res = lgb.cv(p, lgb.Dataset(X, label=y), rounds, nfold=3, seed=0, stratified=False, feval=loss.lightgbm_metric)
-        return float([v for k, v in res.items() if k.endswith("-mean")][0][-1])
+        return float(res[f"valid {loss.name}-mean"][-1])
     if api == "LGBMRegressor":
         kw = {
             "n_estimators": rounds,
-            "num_leaves": 63,
-            "learning_rate": LR,
+            "num_leaves": lgb_params["num_leaves"],
+            "learning_rate": lgb_params["learning_rate"],
             "n_jobs": 1,
             "random_state": 0,
             "verbose": -1,
+            **(builtin or {"objective": loss.sklearn_objective}),
         }
-        if builtin:
-            kw.update(builtin)
-        else:
-            kw["objective"] = loss.sklearn_objective
         return heldout(lgb.LGBMRegressor(**kw).fit(X, y).predict(Xv))
-    raise ValueError(api)
+    raise ValueError(f"unknown api {api!r}; expected one of {APIS}")
 
 
 def _xgb_pred_metric(loss: Any) -> Any:
@@ -131,13 +130,14 @@ def _xgb_pred_metric(loss: Any) -> Any:
     return metric
 
 
-def run_helper(engine: str, loss: Any, d: tuple, rounds: int) -> float:
+def run_helper(engine: str, loss: Any, d: tuple, rounds: int, xgb_params: dict = XGB, lgb_params: dict = LGB) -> float:
+    """Held-out mean loss through ``gbo.xgboost.train`` (``engine="xgb"``) or ``gbo.lightgbm.train``."""
     X, y, Xv, yv = d
     if engine == "xgb":
-        b = gbo.xgboost.train(loss, XGB, xgb.DMatrix(X, label=y), rounds, verbose_eval=False)
+        b = gbo.xgboost.train(loss, xgb_params, xgb.DMatrix(X, label=y), rounds, verbose_eval=False)
         raw = b.predict(xgb.DMatrix(Xv), output_margin=True)
     else:
-        b = gbo.lightgbm.train(loss, LGB, lgb.Dataset(X, label=y), rounds)
+        b = gbo.lightgbm.train(loss, lgb_params, lgb.Dataset(X, label=y), rounds)
         raw = b.predict(Xv, raw_score=True)  # the helper folds the start into the booster
     return float(np.mean(loss.loss(yv, raw)))
 

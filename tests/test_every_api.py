@@ -10,13 +10,22 @@ last test checks, so the bounds can fail. Real models, small data (a few seconds
 
 from __future__ import annotations
 
-import numpy as np
+import importlib.util
+from pathlib import Path
+
 import pytest
 
 import gbobjectives as gbo
 
-xgb = pytest.importorskip("xgboost")
-lgb = pytest.importorskip("lightgbm")
+pytest.importorskip("xgboost")
+pytest.importorskip("lightgbm")
+
+# the benchmark's own training code (benchmarks/every_api.py), with smaller trees and data
+_spec = importlib.util.spec_from_file_location(
+    "_every_api_benchmark", Path(__file__).resolve().parents[1] / "benchmarks" / "every_api.py"
+)
+bench = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench)
 
 # 300 rounds: from a start 1000 away the first ~50 rounds at learning rate 0.1 are spent reaching
 # the target's level (the residual shrinks by 1 - 0.1 a round), which the helpers save
@@ -27,59 +36,12 @@ LGB = {"num_leaves": 15, "learning_rate": LR, "num_threads": 1, "verbose": -1, "
 
 @pytest.fixture(scope="module")
 def data():
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(2 * N, 6))
-    f = 3 * X[:, 0] + X[:, 1] ** 2 + 2 * np.sin(2 * X[:, 2]) + X[:, 3] * X[:, 4]
-    y = 1000 + 5 * f + rng.standard_t(2, size=2 * N) * (1 + 0.5 * np.abs(X[:, 5]))
-    return X[:N], y[:N], X[N:], y[N:]
-
-
-def _heldout(loss, yv, raw):
-    return float(np.mean(loss.loss(yv, raw)))
+    return bench.data(0, n=N, n_features=6)
 
 
 def _plain(api, loss, data, builtin=None):
     """Held-out mean loss through a plain API (cv: mean test-fold loss), engine's own start."""
-    X, y, Xv, yv = data
-    if api == "xgb.train":
-        if builtin:
-            return _heldout(
-                loss, yv, xgb.train({**XGB, **builtin}, xgb.DMatrix(X, label=y), ROUNDS).predict(xgb.DMatrix(Xv))
-            )
-        b = xgb.train(XGB, xgb.DMatrix(X, label=y), ROUNDS, obj=loss.xgboost_objective)
-        return _heldout(loss, yv, b.predict(xgb.DMatrix(Xv), output_margin=True))
-    if api == "xgb.cv":
-        p = {**XGB, **(builtin or {}), "disable_default_eval_metric": True}
-
-        def metric(predt, d):  # our loss on the built-in's predictions (identity link)
-            return loss.name, float(np.mean(loss.loss(d.get_label(), predt)))
-
-        obj = None if builtin else loss.xgboost_objective
-        res = xgb.cv(p, xgb.DMatrix(X, label=y), ROUNDS, nfold=3, seed=0, obj=obj, custom_metric=metric)
-        return float(res[f"test-{loss.name}-mean"].iloc[-1])
-    if api == "XGBRegressor":
-        kw = {"n_estimators": ROUNDS, "max_depth": 4, "learning_rate": LR, "n_jobs": 1, "random_state": 0}
-        model = xgb.XGBRegressor(**kw, **(builtin or {"objective": loss.sklearn_objective}))
-        return _heldout(loss, yv, model.fit(X, y).predict(Xv))
-    if api == "lgb.train":
-        p = {**LGB, **(builtin or {"objective": loss.lightgbm_objective})}
-        return _heldout(loss, yv, lgb.train(p, lgb.Dataset(X, label=y), ROUNDS).predict(Xv))
-    if api == "lgb.cv":
-        p = {**LGB, "metric": "None", **(builtin or {"objective": loss.lightgbm_objective})}
-        res = lgb.cv(p, lgb.Dataset(X, label=y), ROUNDS, nfold=3, seed=0, stratified=False, feval=loss.lightgbm_metric)
-        return float(res[f"valid {loss.name}-mean"][-1])
-    if api == "LGBMRegressor":
-        kw = {
-            "n_estimators": ROUNDS,
-            "num_leaves": 15,
-            "learning_rate": LR,
-            "n_jobs": 1,
-            "random_state": 0,
-            "verbose": -1,
-        }
-        kw.update(builtin or {"objective": loss.sklearn_objective})
-        return _heldout(loss, yv, lgb.LGBMRegressor(**kw).fit(X, y).predict(Xv))
-    raise ValueError(api)
+    return bench.run_api(api, loss, builtin, data, ROUNDS, XGB, LGB)
 
 
 _HELPER_CACHE: dict = {}
@@ -88,17 +50,8 @@ _HELPER_CACHE: dict = {}
 def _helper(engine, loss, data):
     key = (engine, loss)
     if key not in _HELPER_CACHE:
-        _HELPER_CACHE[key] = _train_helper(engine, loss, data)
+        _HELPER_CACHE[key] = bench.run_helper(engine, loss, data, ROUNDS, XGB, LGB)
     return _HELPER_CACHE[key]
-
-
-def _train_helper(engine, loss, data):
-    X, y, Xv, yv = data
-    if engine == "xgb":
-        b = gbo.xgboost.train(loss, XGB, xgb.DMatrix(X, label=y), ROUNDS, verbose_eval=False)
-        return _heldout(loss, yv, b.predict(xgb.DMatrix(Xv), output_margin=True))
-    b = gbo.lightgbm.train(loss, LGB, lgb.Dataset(X, label=y), ROUNDS)
-    return _heldout(loss, yv, b.predict(Xv, raw_score=True))
 
 
 BUILTIN_QUANTILE = {

@@ -61,11 +61,6 @@ def _compare(loss, y, z, w, dtype):
     zin = z.astype(dtype)
     y = y.astype(np.float32).astype(np.float64)  # engines store labels as float32
     ref_g, ref_h = loss.gradient_hessian(y, zin.astype(np.float64), w)
-    # a loss whose curvature uses all rows (QuantileLoss "mm") hands the engines a positive
-    # multiple of its public pair: the same Newton steps -G/H
-    stats = loss._round_statistics(y, zin.astype(np.float64), None if w is None else np.asarray(w, float))
-    if stats and "engine_scale" in stats:
-        ref_g, ref_h = ref_g * stats["engine_scale"], ref_h * stats["engine_scale"]
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no RuntimeWarning at any margin
         g, h = _common.gradient_hessian(loss, zin, _Owner(), y.astype(np.float32), w, "test")
@@ -73,6 +68,18 @@ def _compare(loss, y, z, w, dtype):
         _common.gradient_hessian(loss, zin, owner, y, w, "test")
         g2, h2 = _common.gradient_hessian(loss, zin, owner, y, w, "test")
     assert g.dtype == h.dtype == np.float32 and g.shape == h.shape == ref_g.shape
+    # the MM losses hand the engines k times their public pair, k one power of two for all rows
+    # (the same Newton steps -G/H in the units of the engines' lambda / min_child_weight)
+    size = float(np.sum(np.abs(ref_g)) + np.sum(np.abs(ref_h)))
+    ratio = float(np.sum(np.abs(g), dtype=np.float64) + np.sum(np.abs(h), dtype=np.float64)) / size if size else 1.0
+    k = float(2.0 ** np.round(np.log2(ratio)))
+    assert abs(ratio / k - 1) < 1e-5, ratio
+    if getattr(loss, "hessian", None) != "mm":
+        assert k == 1.0
+    elif not loss.hessian_uses_all_rows:  # Huber, pseudo-Huber, log-cosh: about 1 per unit weight
+        weight_sum = len(y) if w is None else float(np.sum(w))
+        assert 2**-0.5 <= float(np.sum(h, dtype=np.float64)) / weight_sum <= 2**0.5
+    ref_g, ref_h = ref_g * k, ref_h * k
     assert g.flags.f_contiguous and h.flags.f_contiguous  # class-major (n, K): see _common
     for fast, ref in ((g, ref_g), (h, ref_h), (g2, ref_g), (h2, ref_h)):
         assert np.all(np.isfinite(fast))

@@ -236,7 +236,8 @@ def gradient_hessian(
     state = prep.get("_state")
     if state is None:
         state = prep["_state"] = _BlockState()
-    stats = loss._round_statistics(y, z, w, reduce=_allreduce_sum if engine == "XGBoost" else None)
+    reduce = _allreduce_sum if engine == "XGBoost" else None
+    stats = loss._round_statistics(y, z, w, reduce=reduce)
     if stats:
         # per-round statistics of all rows (scalars): every block reads the same values
         prep = {**prep, **stats}
@@ -250,6 +251,10 @@ def gradient_hessian(
         except NonFiniteInput:
             check_raw_scores(loss, raw, engine)  # raises, naming the loss and what went wrong
             raise  # (unreachable: a block saw a NaN or inf)
+        k = loss._engine_factor(stats, hess, w, reduce)
+        if k != 1.0:  # a power of two: exact, two passes over the float32 outputs
+            grad *= k
+            hess *= k
         return grad, hess
     finally:
         state.lock.release()

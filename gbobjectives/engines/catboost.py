@@ -103,7 +103,35 @@ class _ChunkLabels:
         return prep
 
 
-class Objective:
+class _Wrapper:
+    """Pickling, equality and repr of an adapter around one gbobjectives object (the attribute
+    ``_wrapped``); its caches are rebuilt by ``_init_caches`` after unpickling, never pickled."""
+
+    _wrapped: str = ""
+    #: CatBoost would try numba.njit on the methods (they use ``self``) and warn on every fit
+    no_jit = True
+
+    def _init_caches(self) -> None:
+        self._labels = _ChunkLabels()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {self._wrapped: getattr(self, self._wrapped)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        setattr(self, self._wrapped, state[self._wrapped])
+        self._init_caches()
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and getattr(self, self._wrapped) == getattr(other, self._wrapped)
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, getattr(self, self._wrapped)))
+
+    def __repr__(self) -> str:
+        return f"gbobjectives.catboost.{type(self).__name__}({getattr(self, self._wrapped)!r})"
+
+
+class Objective(_Wrapper):
     r"""CatBoost's ``loss_function=``: any gbobjectives loss, with CatBoost's sign convention.
 
     ``calc_ders_range`` returns, for a chunk of rows, an (n, 2) float64 array of
@@ -127,8 +155,7 @@ class Objective:
     >>> p = loss.inverse_link(clf.fit(X, y).predict(X, prediction_type="RawFormulaVal"))
     """
 
-    #: CatBoost would try numba.njit on these methods (they use ``self``) and warn on every fit
-    no_jit = True
+    _wrapped = "loss"
 
     def __init__(self, loss: Any) -> None:
         from gbobjectives.losses.base import Loss
@@ -139,30 +166,13 @@ class Objective:
         self._init_caches()
 
     def _init_caches(self) -> None:
-        self._labels = _ChunkLabels()
+        super()._init_caches()
         self._local = threading.local()  # one scratch Workspace per CatBoost thread
         self._multi_labels: dict[float, int] = {}
 
     def clear_cache(self) -> None:
         """Forget the cached labels of past trainings (they are verified on use; this frees memory)."""
         self._labels.clear()
-
-    # ------------------------------------------------------------------ pickling and identity
-    def __getstate__(self) -> dict[str, Any]:
-        return {"loss": self.loss}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.loss = state["loss"]
-        self._init_caches()
-
-    def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.loss == other.loss  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash((type(self).__name__, self.loss))
-
-    def __repr__(self) -> str:
-        return f"gbobjectives.catboost.Objective({self.loss!r})"
 
     # ------------------------------------------------------------------ binary / regression
     def calc_ders_range(self, approxes: Any, targets: Any, weights: Any) -> np.ndarray:
@@ -186,6 +196,12 @@ class Objective:
         if not math.isfinite(np.add.reduce(z)):
             z = _common.check_raw_scores(loss, z, ENGINE)
         prep = self._labels.get(loss, loss, targets, weights, z)
+        stats = loss._round_statistics(prep["y"], z, prep["w"])
+        if stats:
+            # CatBoost hands over chunks of ~200-1,000 rows and no per-iteration hook: the
+            # statistics of the chunk at hand (QuantileLoss "mm": its residual scale), and no
+            # engine factor (Loss._engine_factor), which could differ between the chunks of a tree
+            prep = {**prep, **stats}
         ws = getattr(self._local, "ws", None)
         if ws is None:
             ws = self._local.ws = Workspace()
@@ -256,7 +272,7 @@ class Objective:
 _CLASS_ARRAYS = tuple(np.array([c], dtype=np.intp) for c in range(64))
 
 
-class Metric:
+class Metric(_Wrapper):
     r"""CatBoost's ``eval_metric=`` for a gbobjectives loss (its weighted mean) or metric.
 
     ``evaluate(approxes, target, weight)`` returns ``(value * W, W)`` with ``W`` the weight
@@ -276,7 +292,7 @@ class Metric:
     (0.693147, False)
     """
 
-    no_jit = True
+    _wrapped = "metric"
 
     def __init__(self, loss_or_metric: Any) -> None:
         try:
@@ -286,27 +302,11 @@ class Metric:
                 f"loss_or_metric must be a gbobjectives loss or metric (e.g. gbo.FocalLoss(), gbo.MAPE()), "
                 f"got {loss_or_metric!r}"
             ) from None
-        self._labels = _ChunkLabels()
+        self._init_caches()
 
     @property
     def name(self) -> str:
         return self.metric.name
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"metric": self.metric}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.metric = state["metric"]
-        self._labels = _ChunkLabels()
-
-    def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.metric == other.metric  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash((type(self).__name__, self.metric))
-
-    def __repr__(self) -> str:
-        return f"gbobjectives.catboost.Metric({self.metric!r})"
 
     def is_max_optimal(self) -> bool:
         return bool(self.metric.higher_is_better)

@@ -240,21 +240,26 @@ class Loss:
         :meth:`_gradient_hessian_fast` and add its entries (scalars) to ``prep``. ``reduce``,
         when given, sums an array of per-row sums across workers (``xgboost.dask``), so that
         every worker uses the same numbers; a loss must compute its statistics from sums.
-        An entry ``engine_scale`` (> 0) says that the fast path returns that multiple of the
-        public (gradient, Hessian): the same Newton steps -G/H in other units.
         """
         return None
+
+    def _engine_factor(self, stats: dict | None, hess: np.ndarray, w: np.ndarray | None, reduce: Any = None) -> float:
+        """A positive power of two the engine adapters multiply this round's (gradient, Hessian)
+        by after the row blocks (1.0 by default: the pair as it is).
+
+        One factor for all rows leaves every Newton step -G/H unchanged; it only moves the
+        Hessians into the units the engines' per-row safeguards (XGBoost's ``lambda`` and
+        ``min_child_weight``) expect. A power of two multiplies exactly, so rounding is
+        unchanged. ``stats`` is this round's :meth:`_round_statistics`, ``hess`` the weighted
+        Hessians just computed (float32, all rows), ``reduce`` as there.
+        """
+        return 1.0
 
     def _gradient_hessian_fast(self, z: np.ndarray, prep: dict, ws: Any) -> tuple[np.ndarray, np.ndarray]:
         """Weighted gradient and Hessian for the engines; equals ``_gradient_hessian`` up to
         float32 rounding when ``z`` is float32. The results may live in the scratch
-        :class:`~gbobjectives.losses._fast.Workspace` ``ws`` (see ``losses/_fast.py``); times
-        ``prep["engine_scale"]`` when the round statistics set one (:meth:`_round_statistics`)."""
-        g, h = self._gradient_hessian(prep["y"], np.asarray(z, dtype=np.float64), prep["w"])
-        k = prep.get("engine_scale")
-        if k is not None and k != 1.0:
-            g, h = g * k, h * k
-        return g, h
+        :class:`~gbobjectives.losses._fast.Workspace` ``ws`` (see ``losses/_fast.py``)."""
+        return self._gradient_hessian(prep["y"], np.asarray(z, dtype=np.float64), prep["w"])
 
     # ------------------------------------------------------------------ derivative-audit hints
     #: typical length scale of the raw score; the finite-difference step is eps**(1/5) times it

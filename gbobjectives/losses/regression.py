@@ -29,31 +29,27 @@ def _tanh_ratio(x: np.ndarray, tanh_x: np.ndarray) -> np.ndarray:
 
 class _MMCurvature:
     """Mixin of the robust losses whose default ``"mm"`` curvature is the IRLS weight
-    ``rho'(r)/r`` (at most 1): the engines get the pair times ``sum w / sum w h``.
+    ``rho'(r)/r`` (at most 1): the engines get the pair times the power of two nearest to
+    ``sum w / sum w h`` (:meth:`Loss._engine_factor`).
 
     Far from the target that curvature is small (``delta/|r|``: 0.02 per row at r = 1000,
     delta = 20), and the engines' own per-row safeguards then distort the Newton step -G/H:
     XGBoost's ``lambda = 1`` is added to H and ``min_child_weight = 1`` forbids leaves of fewer
     than 50 such rows (measured: 7 % worse held-out loss from XGBoost's start 0.5 on 4,000 rows).
-    Multiplying gradient and curvature by one positive number per round leaves every Newton
-    step unchanged; the power of two nearest to ``sum w / sum w h`` brings the mean curvature
-    to 1-2 per unit weight, as for squared error, so those parameters keep their usual meaning.
-    Near the target the factor is 1.
+    The factor brings the mean curvature to about 1 per unit weight, as for squared error, so
+    those parameters keep their usual meaning; near the target it is 1. It is computed from the
+    Hessians the engine path has just written (one sum), not from a second pass over the rows.
     """
 
     hessian: str
 
-    def _mm_hessian(self, r: np.ndarray) -> np.ndarray:  # pragma: no cover - each loss overrides
-        raise NotImplementedError
-
-    def _round_statistics(self, y, z, w, reduce=None):
+    def _engine_factor(self, stats, hess, w, reduce=None):
         if self.hessian != "mm":
-            return None
-        h = self._mm_hessian(np.asarray(z, dtype=np.float64) - y)
-        sums = np.array([np.dot(h, w), np.sum(w)]) if w is not None else np.array([np.sum(h), h.size])
+            return 1.0
+        sums = np.array([np.sum(hess, dtype=np.float64), float(hess.shape[0]) if w is None else np.sum(w)])
         if reduce is not None:
             sums = reduce(sums)
-        return {"engine_scale": _power_of_two(float(sums[1] / sums[0])) if sums[0] > 0 else 1.0}
+        return _power_of_two(float(sums[1] / sums[0])) if sums[0] > 0 else 1.0
 
 
 def _power_of_two(x: float) -> float:
@@ -435,16 +431,13 @@ class HuberLoss(_MMCurvature, RegressionLoss):
         r = z - y
         grad = np.clip(r, -self._delta, self._delta)
         if self.hessian == "mm":
-            hess = self._mm_hessian(r)
+            # delta / max(|r|, delta): 1 inside, delta/|r| > 0 outside (|r| is finite)
+            hess = self._delta / np.maximum(np.abs(r), self._delta)
         elif self.hessian == "exact":
             hess = (np.abs(r) <= self._delta).astype(np.float64)
         else:
             hess = np.ones_like(r)
         return _weighted(grad, hess, w)
-
-    def _mm_hessian(self, r: np.ndarray) -> np.ndarray:
-        # delta / max(|r|, delta): 1 inside, delta/|r| > 0 outside (|r| is finite)
-        return self._delta / np.maximum(np.abs(r), self._delta)
 
     def leaf_value(self, residuals: np.ndarray, weights: np.ndarray) -> float:
         """Leaf-refit rule (:mod:`gbobjectives.refit`): the exact Huber M-estimate of a leaf's
@@ -538,9 +531,6 @@ class PseudoHuberLoss(_MMCurvature, RegressionLoss):
             hess = np.ones_like(s)
         return _weighted(grad, hess, w)
 
-    def _mm_hessian(self, r: np.ndarray) -> np.ndarray:
-        return 1.0 / np.hypot(1.0, r / self._delta)
-
     def _init_score(self, y, w):
         # root of G(c) = sum w (c - y) / sqrt(1 + ((c - y)/delta)^2), |each term| < delta
         d = self._delta
@@ -620,9 +610,6 @@ class LogCoshLoss(_MMCurvature, RegressionLoss):
             hess = np.ones_like(r)
         return _weighted(grad, hess, w)
 
-    def _mm_hessian(self, r: np.ndarray) -> np.ndarray:
-        return _tanh_ratio(r, np.tanh(r))
-
     def _init_score(self, y, w):
         w = _bounded_weights(w, 1.0)  # |tanh| <= 1
 
@@ -676,8 +663,8 @@ class QuantileLoss(RegressionLoss):
       step scales with its residuals, so training from any start (XGBoost's 0.5, LightGBM's 0)
       reaches the target in a few rounds. Near the kink the curvature is capped at
       ``1/(2cS)``. ``c`` was chosen by measurement (``benchmarks/every_api.py``; XGBoost uses
-      0.04 with a smoothed gradient). The engine adapters pass ``(k g, k h)`` with ``k`` the
-      power of two nearest to ``S`` - the same Newton steps - so that the engines' ``lambda``
+      0.04 with a smoothed gradient). The XGBoost/LightGBM adapters pass ``(k g, k h)`` with
+      ``k`` the power of two nearest to ``S`` - the same Newton steps - so that the engines' ``lambda``
       and ``min_child_weight`` keep their usual per-row meaning whatever the scale of ``y``.
     * ``"constant"``: 1 everywhere; a leaf moves by at most tau or 1 - tau per round.
     * ``"exact"``: 0.
@@ -728,8 +715,12 @@ class QuantileLoss(RegressionLoss):
         sums = np.array([np.dot(root, w), np.sum(w)]) if w is not None else np.array([np.sum(root), root.size])
         if reduce is not None:
             sums = reduce(sums)
-        scale = _mm_scale(float(sums[0]), float(sums[1]))
-        return {"scale": scale, "engine_scale": _power_of_two(scale)}
+        return {"scale": _mm_scale(float(sums[0]), float(sums[1]))}
+
+    def _engine_factor(self, stats, hess, w, reduce=None):
+        # the power of two nearest to S: per-row engine curvature max(tanh(x)/x, eps)/(2c) in
+        # [7.5e-4, 2.5] whatever the scale of y (XGBoost 3.4 scales its own pair the same way)
+        return _power_of_two(stats["scale"]) if self.hessian == "mm" else 1.0
 
     @property
     def hessian_uses_all_rows(self) -> bool:
@@ -738,14 +729,7 @@ class QuantileLoss(RegressionLoss):
     def _gradient_hessian_fast(self, z, prep, ws):
         if self.hessian != "mm":
             return super()._gradient_hessian_fast(z, prep, ws)
-        z = np.asarray(z, dtype=np.float64)
-        if "scale" not in prep:
-            # a caller without a per-round pass over all rows (CatBoost hands over chunks of
-            # ~200-1,000 rows): the scale of the rows at hand
-            prep = {**prep, **self._round_statistics(prep["y"], z, prep["w"])}
-        g, h = self._mm_gradient_hessian(prep["y"], z, prep["w"], prep["scale"])
-        k = prep["engine_scale"]
-        return g * k, h * k
+        return self._mm_gradient_hessian(prep["y"], np.asarray(z, dtype=np.float64), prep["w"], prep["scale"])
 
     def _mm_gradient_hessian(
         self, y: np.ndarray, z: np.ndarray, w: np.ndarray | None, scale: float
