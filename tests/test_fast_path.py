@@ -229,3 +229,15 @@ def test_bad_thread_count_in_the_environment_is_a_clear_error(monkeypatch, value
     monkeypatch.setenv("GBOBJECTIVES_NUM_THREADS", value)
     with pytest.raises(ValueError, match="GBOBJECTIVES_NUM_THREADS must be a positive integer"):
         _blocked.num_threads()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_quantile_mm_at_a_perfect_fit_is_finite(dtype):
+    # every residual 0: the scale S takes its floor 2**-200, where 1/(cS) and the engine factor
+    # are far outside float32's range; the engine pair must still be finite and k x the public one
+    from gbobjectives import QuantileLoss
+
+    y = np.linspace(-3.0, 5.0, 64)
+    for tau in (0.1, 0.9):
+        _compare(QuantileLoss(tau), y, y.copy(), None, dtype)
+        _compare(QuantileLoss(tau), y, y.copy(), np.linspace(0.5, 2.0, 64), dtype)

@@ -200,8 +200,9 @@ class Objective(_Wrapper):
         if stats:
             # CatBoost hands over chunks of ~200-1,000 rows and no per-iteration hook: the
             # statistics of the chunk at hand (QuantileLoss "mm": its residual scale), and no
-            # engine factor (Loss._engine_factor), which could differ between the chunks of a tree
-            prep = {**prep, **stats}
+            # engine factor (Loss._engine_factor, QuantileLoss's power of two), which could differ
+            # between the chunks of one tree: the loss's own (gradient, Hessian)
+            prep = {**prep, **stats, "engine_units": False}
         ws = getattr(self._local, "ws", None)
         if ws is None:
             ws = self._local.ws = Workspace()

@@ -8,6 +8,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 from gbobjectives._validation import check_scalar_param
+from gbobjectives.losses._fast import Workspace
 from gbobjectives.losses.base import RegressionLoss
 
 __all__ = ["HuberLoss", "PseudoHuberLoss", "LogCoshLoss", "QuantileLoss", "weighted_quantile"]
@@ -639,6 +640,61 @@ def _mm_scale(root_sum: float, weight_sum: float) -> float:
     return max(mean_root * mean_root, _MM_MIN_SCALE)
 
 
+#: rows per block of the scale's sums: a reused float64 buffer that stays in cache
+_STATS_BLOCK = 65536
+
+
+def _root_residual_sums(y: np.ndarray, z: np.ndarray, w: np.ndarray | None) -> np.ndarray:
+    """``[sum w sqrt|z - y|, sum w]`` in float64, by blocks of :data:`_STATS_BLOCK` rows (one
+    small buffer instead of full-size temporaries; the same summation order on every path)."""
+    n = z.shape[0]
+    buf = np.empty(min(n, _STATS_BLOCK))
+    total = 0.0
+    for start in range(0, n, _STATS_BLOCK):
+        sl = slice(start, min(start + _STATS_BLOCK, n))
+        b = buf[: sl.stop - start]
+        np.subtract(z[sl], y[sl], out=b)
+        np.abs(b, out=b)
+        np.sqrt(b, out=b)
+        total += float(np.sum(b)) if w is None else float(np.dot(b, w[sl]))
+    return np.array([total, float(n) if w is None else float(np.sum(w))])
+
+
+def _quantile_mm(
+    z: np.ndarray, y: np.ndarray, w: np.ndarray | None, tau: float, scale: float, ws: Workspace, engine: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact subgradient ``1[r >= 0] - tau`` and MM curvature ``max(tanh(x)/x, eps)/(2cS)``,
+    ``x = |r|/(cS)``, weighted, in ``z``'s dtype; ``engine=True`` returns both times
+    ``k = 2^round(log2 S)`` (the same Newton steps; engine curvature within a factor sqrt 2 of
+    ``max(tanh(x)/x, eps)/(2c)``, in [7.5e-4, 2.5], whatever the scale of y, as XGBoost 3.4
+    scales its own pair).
+
+    The one implementation of the formula, for the public float64 path and the engines' float32
+    or float64 path. float32 is safe here: ``r = z - y`` of two float32 values is correctly
+    rounded, and every later term is positive. ``x`` is raised to the dtype's smallest normal
+    number, where ``tanh(x)/x`` is exactly 1, so ``r = 0`` needs no branch.
+    """
+    dt = z.dtype
+    r = np.subtract(z, y, out=ws.like("r", z))
+    ge = np.greater_equal(r, 0.0, out=ws.get("ge", z.shape, np.dtype(bool)))
+    g = np.subtract(ge, dt.type(tau), out=ws.like("g", z))
+    inv = 1.0 / (_MM_C * scale)
+    x = np.abs(r, out=r)
+    x *= dt.type(inv)
+    np.maximum(x, ws.filled("tiny", x, float(np.finfo(dt).tiny)), out=x)
+    ratio = np.tanh(x, out=ws.like("ratio", z))
+    np.divide(ratio, x, out=ratio)
+    np.maximum(ratio, ws.filled("floor", ratio, _MM_FLOOR), out=ratio)
+    k = _power_of_two(scale) if engine else 1.0
+    h = np.multiply(ratio, dt.type(0.5 * inv * k), out=ratio)
+    if k != 1.0:
+        g *= dt.type(k)
+    if w is not None:
+        g = np.multiply(g, w, out=ws.result(0, g))
+        h = np.multiply(h, w, out=ws.result(1, h))
+    return g, h
+
+
 class QuantileLoss(RegressionLoss):
     r"""Pinball (quantile) loss for the ``quantile`` tau in (0, 1).
 
@@ -701,7 +757,8 @@ class QuantileLoss(RegressionLoss):
 
     def _gradient_hessian(self, y, z, w):
         if self.hessian == "mm":
-            return self._mm_gradient_hessian(y, z, w, self._round_statistics(y, z, w)["scale"])
+            scale = self._round_statistics(y, z, w)["scale"]
+            return _quantile_mm(z, y, w, self._tau, scale, Workspace(), engine=False)
         grad = np.where(z >= y, 1.0 - self._tau, -self._tau)
         hess = np.zeros_like(grad) if self.hessian == "exact" else np.ones_like(grad)
         return _weighted(grad, hess, w)
@@ -711,37 +768,33 @@ class QuantileLoss(RegressionLoss):
         (``reduce`` sums those two numbers across workers under distributed training)."""
         if self.hessian != "mm":
             return None
-        root = np.sqrt(np.abs(np.asarray(z, dtype=np.float64) - y))
-        sums = np.array([np.dot(root, w), np.sum(w)]) if w is not None else np.array([np.sum(root), root.size])
+        sums = _root_residual_sums(y, z, w)
         if reduce is not None:
             sums = reduce(sums)
         return {"scale": _mm_scale(float(sums[0]), float(sums[1]))}
-
-    def _engine_factor(self, stats, hess, w, reduce=None):
-        # the power of two nearest to S: per-row engine curvature max(tanh(x)/x, eps)/(2c) in
-        # [7.5e-4, 2.5] whatever the scale of y (XGBoost 3.4 scales its own pair the same way)
-        return _power_of_two(stats["scale"]) if self.hessian == "mm" else 1.0
 
     @property
     def hessian_uses_all_rows(self) -> bool:
         return self.hessian == "mm"
 
+    def _prepare_labels(self, y, w, dtype):
+        # the labels (and weights) also in the engine's precision, for the float32 kernel
+        prep = super()._prepare_labels(y, w, dtype)
+        prep["y_t"] = y.astype(dtype)
+        prep["w_t"] = None if w is None else w.astype(dtype)
+        return prep
+
     def _gradient_hessian_fast(self, z, prep, ws):
         if self.hessian != "mm":
             return super()._gradient_hessian_fast(z, prep, ws)
-        return self._mm_gradient_hessian(prep["y"], np.asarray(z, dtype=np.float64), prep["w"], prep["scale"])
-
-    def _mm_gradient_hessian(
-        self, y: np.ndarray, z: np.ndarray, w: np.ndarray | None, scale: float
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Exact subgradient and MM curvature at residual scale ``scale``."""
-        r = z - y
-        cs = _MM_C * scale
-        x = r / cs
-        ratio = _tanh_ratio(x, np.tanh(x))
-        np.maximum(ratio, _MM_FLOOR, out=ratio)
-        grad = np.where(r >= 0, 1.0 - self._tau, -self._tau)
-        return _weighted(grad, ratio * (0.5 / cs), w)
+        scale = prep["scale"]
+        engine = prep.get("engine_units", True)  # False from CatBoost (see engines/catboost.py)
+        if z.dtype == np.float32 and not (1e-30 < scale < 1e30):
+            # 1/(cS) or the engine factor would leave float32's range: this block in float64
+            return _quantile_mm(z.astype(np.float64), prep["y"], prep["w"], self._tau, scale, ws, engine)
+        if "y_t" not in prep or prep["y_t"].dtype != z.dtype:  # a caller without _prepare_labels
+            return _quantile_mm(np.asarray(z, np.float64), prep["y"], prep["w"], self._tau, scale, ws, engine)
+        return _quantile_mm(z, prep["y_t"], prep["w_t"], self._tau, scale, ws, engine)
 
     def _init_score(self, y, w):
         return weighted_quantile(y, w, self._tau)
