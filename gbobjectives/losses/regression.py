@@ -126,13 +126,23 @@ def solve_increasing(G: Callable[[float], float], lo: float, hi: float, scale: f
         return lo if exact or abs(G(lo)) <= abs(G(hi)) else hi
 
 
+def _weight_shift(wmax: np.ndarray | float, g_max: float) -> np.ndarray:
+    """The power-of-two exponent ``-e`` that brings ``wmax * g_max`` (about ``2^e``) to about 1,
+    where ``|e| > 256`` and ``wmax > 0``; 0 elsewhere (ordinary weights stay as they are).
+
+    Scaling weights by a power of two is exact and does not move the roots of ``sum w g``, while
+    weights near 1e308 overflow such sums to inf (or NaN) and subnormal ones lose their digits.
+    """
+    wmax = np.asarray(wmax, dtype=np.float64)
+    e = np.frexp(wmax)[1] + int(np.frexp(g_max)[1])  # wmax in [2^(e_w - 1), 2^e_w)
+    return np.where((wmax > 0) & (np.abs(e) > 256), -e, 0)
+
+
 def _bounded_weights(w: np.ndarray, g_max: float) -> np.ndarray:
-    """``w`` scaled by a power of two (exact: the roots of sum w g do not move) so that
-    max(w) * g_max is about 1, when it is beyond 2^+-256: weights near 1e308 overflowed the sum
-    G to inf (or NaN), subnormal ones would lose its digits. Ordinary weights are returned as
-    they are (bit-identical results)."""
-    e = int(np.frexp(np.max(w))[1]) + int(np.frexp(g_max)[1])
-    return w if abs(e) <= 256 else np.ldexp(w, -e)
+    """``w`` scaled by a power of two so that max(w) * g_max is about 1 when it is beyond
+    2^+-256 (:func:`_weight_shift`); ordinary weights are returned as they are."""
+    k = int(_weight_shift(np.max(w), g_max))
+    return w if k == 0 else np.ldexp(w, k)
 
 
 def _root_of_increasing(G: Callable[[float], float], y: np.ndarray, scale: float = 1.0) -> float:
@@ -359,22 +369,16 @@ def _huber_m_estimates(r: np.ndarray, w: np.ndarray, group: np.ndarray, n_groups
 def _rescaled_weights(
     ws: np.ndarray, gs: np.ndarray, nonempty: np.ndarray, seg_start: np.ndarray, n_groups: int, delta: float
 ) -> np.ndarray:
-    """The sorted weights, each group's scaled by 2^-e where max(w) * delta of the group is
-    ~2^e, for the groups with |e| > 256 only (G would overflow, or sink into subnormals).
-
-    A power of two scales exactly (no rounding unless a weight falls below 2^-1022 of the group's
-    largest, where it is negligible), so G and its roots are unchanged: every ordinary group keeps
-    bit-identical results, and unit weights stay unit weights.
-    """
+    """The sorted weights, each group's scaled as :func:`_bounded_weights` scales one set: by a
+    power of two where the group's max(w) * delta is beyond 2^+-256 (exact, the roots do not
+    move; ordinary groups keep bit-identical results, unit weights stay unit weights)."""
     wmax = np.zeros(n_groups)
     wmax[nonempty] = np.maximum.reduceat(ws, seg_start)
-    _, e_w = np.frexp(wmax)  # wmax in [2^(e_w - 1), 2^e_w)
-    e = e_w + int(np.frexp(delta)[1])
-    need = (wmax > 0) & (np.abs(e) > 256)
-    if not need.any():
+    shift = _weight_shift(wmax, delta)
+    if not shift.any():
         return ws
     # ldexp(w, k) = w 2^k without forming 2^k (which overflows for subnormal weights, k > 1023)
-    return np.ldexp(ws, np.where(need, -e, 0)[gs])
+    return np.ldexp(ws, shift[gs])
 
 
 class HuberLoss(_MMCurvature, RegressionLoss):
