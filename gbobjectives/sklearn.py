@@ -105,8 +105,8 @@ class _Backend:
     #: engine_params keys that would replace the loss as the objective
     objective_keys: ClassVar[tuple[str, ...]] = ("objective",)
 
-    def build_params(self, est: _BoostedBase) -> dict[str, Any]:
-        ours = {k: v for k, v in self.translate(est).items() if v is not None}
+    def build_params(self, est: _BoostedBase, loss: Loss) -> dict[str, Any]:
+        ours = {k: v for k, v in self.translate(est, loss).items() if v is not None}
         user = dict(est.engine_params or {})
         for key in self.objective_keys:
             if key in user:
@@ -120,7 +120,7 @@ class _Backend:
                 ours.pop(canonical, None)
         return {**ours, **user}
 
-    def translate(self, est: _BoostedBase) -> dict[str, Any]:  # pragma: no cover
+    def translate(self, est: _BoostedBase, loss: Loss) -> dict[str, Any]:  # pragma: no cover
         raise NotImplementedError
 
 
@@ -141,7 +141,7 @@ class _XGBoostBackend(_Backend):
         "tree_method": (),
     }
 
-    def translate(self, est: _BoostedBase) -> dict[str, Any]:
+    def translate(self, est: _BoostedBase, loss: Loss) -> dict[str, Any]:
         if est.min_child_samples is not None:
             raise ValueError(
                 "min_child_samples is a LightGBM parameter (XGBoost limits leaves by Hessian sum only: "
@@ -249,7 +249,7 @@ class _LightGBMBackend(_Backend):
     }
     objective_keys = ("objective", "objective_type", "app", "application", "loss")
 
-    def translate(self, est: _BoostedBase) -> dict[str, Any]:
+    def translate(self, est: _BoostedBase, loss: Loss) -> dict[str, Any]:
         subsample = 1.0 if est.subsample is None else est.subsample
         return {
             "learning_rate": est.learning_rate,
@@ -327,10 +327,13 @@ class _CatBoostBackend(_Backend):
 
     Deliberate defaults (CatBoost changes its own for a custom objective): the estimator's
     ``learning_rate`` (CatBoost would fall back to 0.03), one Newton step per leaf as CatBoost's
-    built-in Logloss/RMSE do, and for losses with a constant Hessian (quantile, the default
-    Huber) 30 gradient steps per leaf, which move each leaf to the loss's best constant for its
-    rows where a single unit-Hessian step is bounded by the gradient (measured: held-out pinball
-    1.34x the built-in Quantile's with one step, 0.99-1.01x with 30).
+    built-in Logloss/RMSE do, and for losses set to a constant Hessian (``hessian="constant"``)
+    30 gradient steps per leaf, which move each leaf to the loss's best constant for its rows
+    where a single unit-Hessian step is bounded by the gradient (measured with the then-default
+    unit Hessian: held-out pinball 1.34x the built-in Quantile's with one step, 0.99-1.01x with
+    30). The default majorize-minimize curvatures take one Newton step, which scales with the
+    residual (CatBoost hands the objective chunks of rows, so QuantileLoss's scale is the
+    chunk's; see ``engines/catboost.py``).
     """
 
     name = "catboost"
@@ -350,7 +353,7 @@ class _CatBoostBackend(_Backend):
     }
     objective_keys = ("loss_function", "objective")
 
-    def translate(self, est: _BoostedBase) -> dict[str, Any]:
+    def translate(self, est: _BoostedBase, loss: Loss) -> dict[str, Any]:
         for name, hint in (
             ("min_child_samples", "min_data_in_leaf (only with grow_policy='Depthwise' or 'Lossguide')"),
             ("min_child_weight", "no Hessian-sum limit in CatBoost"),
@@ -366,7 +369,7 @@ class _CatBoostBackend(_Backend):
                 "num_leaves needs engine_params={'grow_policy': 'Lossguide'} with engine='catboost' "
                 "(its default symmetric trees have 2**max_depth leaves)"
             )
-        constant_hessian = getattr(est._fit_loss, "hessian", None) == "constant"
+        constant_hessian = getattr(loss, "hessian", None) == "constant"
         n_threads = _n_threads(est.n_jobs)
         return {
             "learning_rate": est.learning_rate,
@@ -603,12 +606,17 @@ class _BoostedBase(BaseEstimator):
     def _validate_X(self, X: Any, reset: bool) -> Any:
         if getattr(self, "_categorical", None):
             return self._validate_frame(X, reset=reset)
+        return self._validate_numeric(X, reset=reset)
+
+    def _validate_numeric(self, X: Any, y: Any = "no_validation", **kwargs: Any) -> Any:
+        """scikit-learn's ``validate_data`` for numeric X (array, DataFrame or CSR; NaN allowed),
+        with an error naming a DataFrame's text column instead of sklearn's "could not convert
+        string to float: 'g'", which names neither the column nor the fix."""
         try:
             return validate_data(
-                self, X, reset=reset, accept_sparse="csr", dtype=[np.float64, np.float32], ensure_all_finite="allow-nan"
+                self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], ensure_all_finite="allow-nan", **kwargs
             )
         except ValueError as exc:
-            # sklearn's "could not convert string to float: 'g'" names neither the column nor the fix
             better = _text_column_error(X, type(self).__name__, exc) if _is_dataframe(X) else None
             if better is None:
                 raise
@@ -658,21 +666,7 @@ class _BoostedBase(BaseEstimator):
             check_consistent_length(X, y)
         else:
             self._categorical = []
-            try:
-                X, y = validate_data(
-                    self,
-                    X,
-                    y,
-                    accept_sparse="csr",
-                    dtype=[np.float64, np.float32],
-                    ensure_all_finite="allow-nan",
-                    y_numeric=not is_classifier(self),
-                )
-            except ValueError as exc:
-                better = _text_column_error(X, type(self).__name__, exc) if _is_dataframe(X) else None
-                if better is None:
-                    raise
-                raise better from None
+            X, y = self._validate_numeric(X, y, y_numeric=not is_classifier(self))
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         y_enc = self._encode_y(y)  # classifier: classes_ and codes; regressor: float64
@@ -705,8 +699,7 @@ class _BoostedBase(BaseEstimator):
             raise ValueError(f"{type(self).__name__} cannot train {loss!r} on this data: {exc}") from None
 
         backend = _BACKENDS[self.engine]
-        self._fit_loss = loss  # CatBoost's leaf-estimation defaults depend on the loss
-        params = backend.build_params(self)
+        params = backend.build_params(self, loss)  # (CatBoost's leaf estimation depends on the loss)
         booster, best, history = backend.train(
             self, loss, params, X_train, y_train, w_train, evals, int(self.n_estimators), self.early_stopping_rounds
         )
