@@ -501,10 +501,13 @@ def balanced_class_weights(y: np.ndarray) -> np.ndarray:
     >>> balanced_class_weights(np.array([0.0, 0, 0, 1])).tolist()
     [0.6666666666666666, 2.0]
     """
-    counts = np.bincount(np.asarray(y, dtype=np.int64))
+    from sklearn.utils.class_weight import compute_class_weight
+
+    labels = np.asarray(y, dtype=np.int64)
+    counts = np.bincount(labels)
     if np.any(counts == 0):
         raise CompareError(f"class {int(np.argmin(counts))} of the target has no rows")
-    return counts.sum() / (counts.size * counts)
+    return compute_class_weight("balanced", classes=np.arange(counts.size), y=labels)
 
 
 def _build_loss(name: str, tokens: list[str], task: str, y: np.ndarray) -> list[Loss]:
