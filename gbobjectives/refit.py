@@ -50,7 +50,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["supports_refit", "leaf_values", "refit_callback", "LeafRefit", "XGBoostLeafRefit", "LightGBMLeafRefit"]
+__all__ = [
+    "supports_refit",
+    "structure_loss",
+    "leaf_values",
+    "refit_callback",
+    "LeafRefit",
+    "XGBoostLeafRefit",
+    "LightGBMLeafRefit",
+]
 
 _XGB_LR_ALIASES = ("eta", "learning_rate")
 _LGB_LR_ALIASES = ("learning_rate", "shrinkage_rate", "eta")
@@ -60,6 +68,24 @@ _LGB_THREAD_ALIASES = ("num_threads", "num_thread", "nthread", "nthreads", "n_jo
 def supports_refit(loss: Any) -> bool:
     """True when ``loss`` is a regression loss that declares ``leaf_value(residuals, weights)``."""
     return getattr(loss, "task", None) == "regression" and callable(getattr(loss, "leaf_value", None))
+
+
+def structure_loss(loss: Any) -> Any:
+    """The loss whose (gradient, Hessian) grow the trees' structure under leaf refit: ``loss``
+    itself, except that the default majorize-minimize curvature (``hessian="mm"``) is replaced
+    by the unit Hessian (``"constant"``), as the built-ins' refitting objectives grow their trees.
+
+    Why: the refit sets every leaf to the loss's best constant, so the curvature only shapes the
+    splits, and the MM curvature (large near the target, ~1/|r| away from it) favours splits
+    that isolate a few rows near the current prediction. Measured on scikit-learn's diabetes
+    data (331 training rows, 100 rounds, BoostedRegressor, 0.9-quantile held-out pinball):
+    XGBoost 16.57 with MM trees vs 12.73 with unit-Hessian trees (13.58 MM without refit),
+    LightGBM 13.74 vs 12.97; on 20k rows both within 0.5 % of the built-ins
+    (``benchmarks/refit.py``). Without refit (the plain engine APIs) MM stays the right choice.
+    """
+    if getattr(loss, "hessian", None) == "mm" and "constant" in getattr(loss, "hessian_options", ()):
+        return loss.with_params(hessian="constant")
+    return loss
 
 
 def leaf_values(
@@ -122,6 +148,7 @@ class LeafRefit:
         if not supports_refit(loss):
             raise ValueError(f"{loss!r} declares no leaf rule (leaf_value); leaf refit is not available")
         self.loss = loss
+        self.structure_loss = structure_loss(loss)
         self.learning_rate = float(learning_rate)
         self._y = np.asarray(y, dtype=np.float64).ravel()
         self._w = np.ones_like(self._y) if w is None or np.size(w) == 0 else np.asarray(w, dtype=np.float64).ravel()
@@ -240,7 +267,7 @@ class XGBoostLeafRefit(LeafRefit):
     def _engine_objective(self, z: np.ndarray, data: Any) -> tuple[np.ndarray, np.ndarray]:
         from gbobjectives.engines.xgboost import objective
 
-        return objective(self.loss, z, data)
+        return objective(self.structure_loss, z, data)
 
     def _n_trees(self) -> int:
         return int(self.booster.num_boosted_rounds())
@@ -340,7 +367,7 @@ class LightGBMLeafRefit(LeafRefit):
     def _engine_objective(self, z: np.ndarray, data: Any) -> tuple[np.ndarray, np.ndarray]:
         from gbobjectives.engines.lightgbm import objective
 
-        return objective(self.loss, z, data)
+        return objective(self.structure_loss, z, data)
 
     def _n_trees(self) -> int:
         return int(self.booster.num_trees())

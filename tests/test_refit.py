@@ -34,16 +34,12 @@ def _data(n: int = 400, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 
 class _Recording(gbo.QuantileLoss):
-    """A QuantileLoss that records the raw scores its gradient sees (what training used)."""
+    """A QuantileLoss that records the raw scores the engine adapter hands it each round (what
+    training used): the adapters call ``_round_statistics`` once per round with all rows."""
 
     seen: list[np.ndarray] = []
 
-    def _gradient_hessian(self, y, z, w):
-        _Recording.seen.append(np.array(z, dtype=np.float64))
-        return super()._gradient_hessian(y, z, w)
-
     def _round_statistics(self, y, z, w, reduce=None):
-        # the engine path: the MM curvature's per-round statistics see all rows once per round
         _Recording.seen.append(np.array(z, dtype=np.float64))
         return super()._round_statistics(y, z, w, reduce)
 
