@@ -256,7 +256,7 @@ def main() -> None:
     goal_rows = [
         (sec, eng, label)
         for sec, label, eng, _, _ in all_cases
-        if (label == "ours, refit" or label.startswith("ours, hessian=mm") or "BoostedRegressor" in label)
+        if (label == "ours, refit" or label.startswith("ours, hessian=mm, refit") or "BoostedRegressor" in label)
         and not sec.startswith(("PseudoHuber", "LogCosh"))
     ]
     for sec, eng, label in goal_rows:
