@@ -391,18 +391,29 @@ class _CatBoostBackend(_Backend):
 
         from gbobjectives.engines.catboost import train
 
+        if len(y) < 2:
+            # CatBoost's quantizer rejects it deep inside ("All features are either constant ...")
+            raise ValueError(f"engine='catboost' needs at least 2 samples in X, got {len(y)} sample")
         params = {**params, "iterations": n_rounds}
-        pool = catboost.Pool(X, label=y, weight=w)
-        valid = [catboost.Pool(Xv, label=yv, weight=wv) for Xv, yv, wv in evals]
-        model = train(
-            loss,
-            params,
-            pool,
-            eval_set=valid or None,
-            early_stopping_rounds=early_stopping_rounds if valid else None,
-            # the float64 labels' start (init_score_), not that of CatBoost's float32 copy
-            init_score=loss.init_score(y, w),
-        )
+        pool = catboost.Pool(_catboost_features(X), label=y, weight=w)
+        valid = [catboost.Pool(_catboost_features(Xv), label=yv, weight=wv) for Xv, yv, wv in evals]
+        try:
+            model = train(
+                loss,
+                params,
+                pool,
+                eval_set=valid or None,
+                early_stopping_rounds=early_stopping_rounds if valid else None,
+                # the float64 labels' start (init_score_), not that of CatBoost's float32 copy
+                init_score=loss.init_score(y, w),
+            )
+        except catboost.CatBoostError as exc:
+            if "features are either constant or ignored" in str(exc):
+                raise ValueError(
+                    "X: every feature is constant (or ignored), which CatBoost cannot train on; "
+                    "the XGBoost and LightGBM engines fit the start score alone"
+                ) from None
+            raise
         best = int(model.get_best_iteration()) if early_stopping_rounds and valid else None
         history = {}
         for key, metrics in model.get_evals_result().items():
@@ -415,7 +426,7 @@ class _CatBoostBackend(_Backend):
 
     def predict_raw(self, booster: Any, X: Any, n_rounds: int, n_threads: int | None) -> np.ndarray:
         raw = booster.predict(
-            X,
+            _catboost_features(X),
             prediction_type="RawFormulaVal",
             ntree_end=min(n_rounds, booster.tree_count_),
             thread_count=-1 if n_threads is None else n_threads,
@@ -436,6 +447,21 @@ class _CatBoostBackend(_Backend):
         model = catboost.CatBoost()
         model.load_model(blob=base64.b64decode(text.encode("ascii"), validate=True))
         return model
+
+
+def _catboost_features(X: Any) -> Any:
+    """``X`` in a form CatBoost accepts: scipy sparse input (sparse arrays too, which CatBoost
+    rejects) as a ``csr_matrix`` with int32 indices (CatBoost asserts int32)."""
+    import scipy.sparse as sp
+
+    if not sp.issparse(X):
+        return X
+    X = sp.csr_matrix(X)
+    if X.nnz >= 2**31 or X.shape[1] >= 2**31:
+        raise ValueError(f"X: a sparse matrix with {X.nnz} stored values is beyond CatBoost's int32 sparse indices")
+    if X.indices.dtype != np.int32 or X.indptr.dtype != np.int32:
+        X = sp.csr_matrix((X.data, X.indices.astype(np.int32), X.indptr.astype(np.int32)), shape=X.shape)
+    return X
 
 
 _BACKENDS: dict[str, _Backend] = {
