@@ -262,6 +262,31 @@ def test_label_cache_notices_set_label():
     np.testing.assert_array_equal(again, fresh)
 
 
+def test_plain_adapters_notice_set_label_and_set_weight_in_place():
+    """The adapters read labels/weights as views of the DMatrix's memory (engines/xgboost.py);
+    a same-size set_label/set_weight may rewrite that memory in place: the next call must see
+    the new values, exactly as on a fresh DMatrix."""
+    X, y = binary(n=300)
+    loss = gbo.FocalLoss(gamma=2.0)
+    z = np.linspace(-2, 2, 300).astype(np.float32)
+    d = xgb.DMatrix(X, label=y, weight=np.ones(300))
+    loss.xgboost_objective(z, d), loss.xgboost_metric(z, d)  # cache the first labels and weights
+    y2, w2 = 1.0 - y, np.linspace(0.5, 2.0, 300)
+    d.set_label(y2)
+    d.set_weight(w2)
+    fresh = xgb.DMatrix(X, label=y2, weight=w2)
+    for got, want in zip(loss.xgboost_objective(z, d), loss.xgboost_objective(z, fresh)):
+        np.testing.assert_array_equal(got, want)
+    assert loss.xgboost_metric(z, d) == loss.xgboost_metric(z, fresh)
+    # the views handed out are read-only: nothing of ours writes into XGBoost's memory
+    from gbobjectives.engines.xgboost import _labels_weights
+
+    yv, wv = _labels_weights(d)
+    np.testing.assert_array_equal(yv, y2)
+    np.testing.assert_allclose(wv, w2, rtol=1e-7)
+    assert not yv.flags.writeable and not wv.flags.writeable
+
+
 def test_booster_and_adapters_pickle():
     import joblib
 

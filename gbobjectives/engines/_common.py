@@ -131,7 +131,7 @@ def _labels_entry(
             y, w = hit[2], hit[3]
             if y.shape[0] != z.shape[0]:
                 raise ValueError(f"the {engine} data set has {y.shape[0]} labels but {z.shape[0]} raw scores")
-            if hit[0] is not y_arr or hit[1] is not w_arr:
+            if (hit[0] is not y_arr or hit[1] is not w_arr) and _keepable(y_arr) and _keepable(w_arr):
                 # equal, not identical: keep the caller's objects, so that a caller handing the
                 # same ones back every round (gbobjectives.xgboost.train) is matched by identity
                 entries[key] = (_detach(y_arr, owner), _detach(w_arr, owner), *hit[2:])
@@ -148,12 +148,20 @@ def _labels_entry(
     if entries is not None:
         # the entry must not hold its owner (the label array itself for the scikit-learn APIs),
         # or the weak reference would never die
-        entries[key] = (_detach(y_arr, owner), w_arr, _detach(y, owner), w, prepared)
+        entries[key] = (_detach(y_arr, owner), _detach(w_arr, owner), _detach(y, owner), w, prepared)
     return y, w, prepared
 
 
+def _keepable(a: Any) -> bool:
+    """Whether the cache may hold ``a`` itself: not a read-only view of an engine's memory
+    (``engines/xgboost.py`` hands those out), which could change under a kept reference."""
+    return not (isinstance(a, np.ndarray) and not a.flags.writeable and not a.flags.owndata)
+
+
 def _detach(a: Any, owner: Any) -> Any:
-    if a is owner or (isinstance(a, np.ndarray) and a.base is not None and a.base is owner):
+    """``a`` as the cache keeps it for later comparisons: a copy where holding ``a`` would hold
+    its owner (the weak reference would never die) or ``a`` is a view of engine memory."""
+    if a is owner or (isinstance(a, np.ndarray) and a.base is not None and a.base is owner) or not _keepable(a):
         return np.array(a, copy=True)
     return a
 
