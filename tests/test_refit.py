@@ -437,3 +437,67 @@ def test_stable_order_per_group_and_global_sorts_agree(monkeypatch) -> None:
         np.testing.assert_array_equal(per_group, whole)
         expected = np.lexsort((np.arange(len(r)), r, groups))  # by group, then r, then row
         np.testing.assert_array_equal(per_group, expected)
+
+
+# ---------------------------------------------------- leaves read off the change of the scores
+def test_leaf_from_score_change_is_exact_or_declines() -> None:
+    from gbobjectives.refit import leaf_from_score_change
+
+    values, ids = np.array([0.25, -1.5, 3.0]), np.array([7, 9, 11])
+    leaf = np.array([2, 0, 1, 1, 2])
+    before = np.array([100.0, -3.0, 0.0, 7.5, 1e3])
+    after = before + values[leaf]
+    eps = 2.0**-53
+    assert leaf_from_score_change(before, after, after, ids, values, eps).tolist() == ids[leaf].tolist()
+    # float32 engine: rounded updates are still matched within the bound
+    after32 = (before.astype(np.float32) + values[leaf].astype(np.float32)).astype(np.float64)
+    b32 = before.astype(np.float32).astype(np.float64)
+    assert leaf_from_score_change(b32, after32, after32, ids, values, 2.0**-24).tolist() == ids[leaf].tolist()
+    # declines: two leaves within rounding of each other, a NaN, a change matching no leaf
+    tied = np.array([0.25, 0.25 + 1e-14, 3.0])
+    assert leaf_from_score_change(before, before + tied[leaf], before + tied[leaf], ids, tied, eps) is None
+    bad = after.copy()
+    bad[1] = np.nan
+    assert leaf_from_score_change(before, bad, bad, ids, values, eps) is None
+    off = after.copy()
+    off[3] += 0.01
+    assert leaf_from_score_change(before, off, off, ids, values, eps) is None
+
+
+@pytest.mark.parametrize("engine", ["xgboost", "lightgbm"])
+@pytest.mark.parametrize("loss", [gbo.QuantileLoss(0.8), gbo.HuberLoss(delta=5.0)], ids=str)
+def test_refit_reads_leaves_off_scores_with_the_same_model(engine, loss, monkeypatch) -> None:
+    """Leaf refit gives the bit-identical model whether each training row's leaf is read off
+    the change of the engine's cached scores or found by traversing the tree, and the first
+    way is taken every round (with validation data and weights, whose leaves are traversed)."""
+    from gbobjectives import refit
+
+    X, y, w = _data(n=600)
+    Xv, yv, wv = _data(n=200, seed=1)
+    cls = refit.XGBoostLeafRefit if engine == "xgboost" else refit.LightGBMLeafRefit
+    made: list = []
+    init = cls.__init__
+
+    def recording_init(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(cls, "__init__", recording_init)
+
+    def fit() -> np.ndarray:
+        if engine == "xgboost":
+            dv = xgb.DMatrix(Xv, label=yv, weight=wv)
+            b = gbo.xgboost.train(loss, _xgb_params(), xgb.DMatrix(X, label=y, weight=w), 8, evals=[(dv, "v")])
+            return b.predict(xgb.DMatrix(Xv), output_margin=True)
+        ds = lgb.Dataset(X, label=y, weight=w)
+        dv = lgb.Dataset(Xv, label=yv, weight=wv, reference=ds)
+        b = gbo.lightgbm.train(loss, _lgb_params(), ds, 8, valid_sets=[dv])
+        return b.predict(Xv, raw_score=True)
+
+    monkeypatch.setattr(cls, "_SCORES_MIN_ROWS", 0)
+    by_scores = fit()
+    assert made[-1].leaf_lookups == {"scores": 8, "traversal": 0}
+    monkeypatch.setattr(cls, "_SCORES_MIN_ROWS", 10**12)
+    by_traversal = fit()
+    assert made[-1].leaf_lookups == {"scores": 0, "traversal": 8}
+    np.testing.assert_array_equal(by_scores, by_traversal)
