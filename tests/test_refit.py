@@ -345,9 +345,15 @@ def _random_groups(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np
     return r, w, groups, n_groups, delta
 
 
-def test_huber_leaf_values_match_the_reference_scalar_solver() -> None:
+@pytest.mark.parametrize("newton_steps", [40, 1, 0], ids=["newton", "newton-then-sorting", "sorting"])
+def test_huber_leaf_values_match_the_reference_scalar_solver(newton_steps, monkeypatch) -> None:
     # continuous weights: the root is unique (a flat zero stretch of G needs an exact balance of
-    # weights), so both solvers must agree up to the summation order of G
+    # weights), so both solvers must agree up to the summation order of G. The batched solver
+    # takes Newton steps, then hands the groups still open to the sorting solver: both paths
+    # (and their mix) are checked
+    from gbobjectives.losses import regression
+
+    monkeypatch.setattr(regression, "_HUBER_NEWTON_STEPS", newton_steps)
     rng = np.random.default_rng(11)
     checked = 0
     for _ in range(150):
