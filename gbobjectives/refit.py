@@ -113,16 +113,21 @@ def leaf_values(
     """
     leaf = np.asarray(leaf, dtype=np.intp)
     # leaf ids are small non-negative node/leaf indices: compact them to 0..n_leaves-1 in O(n)
-    present = np.bincount(leaf) > 0
+    counts = np.bincount(leaf)
+    present = counts > 0
     ids = np.flatnonzero(present)
     group = (np.cumsum(present) - 1)[leaf]
     batched = getattr(loss, "leaf_values", None)
     if callable(batched):
         vals = np.asarray(batched(residual, weight, group, ids.size), dtype=np.float64)
     else:
-        order = np.argsort(group, kind="stable")  # one sort groups the rows by leaf
-        r, w = residual[order], weight[order]
-        bounds = np.searchsorted(group[order], np.arange(ids.size + 1))
+        # one sort groups the rows by leaf; numpy's stable sort is a radix sort on 16-bit keys
+        # (1M rows: ~10 ms, against ~80 ms of timsort on the intp ids). Each gather of a
+        # float64 column in that order costs as much again: unit weights are not gathered.
+        order = np.argsort(group.astype(np.uint16) if ids.size <= 1 << 16 else group, kind="stable")
+        r = residual[order]
+        w = np.broadcast_to(np.float64(1.0), r.shape) if bool(np.all(weight == 1.0)) else weight[order]
+        bounds = np.concatenate(([0], np.cumsum(counts[present])))
         vals = np.empty(ids.size)
         for j in range(ids.size):
             a, b = bounds[j], bounds[j + 1]
