@@ -111,7 +111,7 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argpar
         help="plot a loss, its gradient and Hessian (exact and default) to an image file",
         description="Plot LOSS (class or short name, e.g. FocalLoss, focal, huber, mfocal) with its "
         "constructor parameters given as --name value, e.g. "
-        "'gbobjectives plot focal --gamma 2 --alpha 0.25 -o focal.png'. Needs gbobjectives[plot].",
+        "'gbobjectives plot focal --gamma 2 --alpha 0.25 -o focal.png'. Needs matplotlib (the plot extra).",
     )
     p.add_argument("loss", help="loss class or short name, case-insensitive")
     p.add_argument("-o", "--output", help="image file to write (.png, .svg, .pdf)")

@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gbobjectives._extras import pip_install_hint
 from gbobjectives.losses import (
     FocalLoss,
     Loss,
@@ -310,7 +311,7 @@ def load_csv(path: str | os.PathLike, target: str, task: str = "auto") -> Datase
     try:
         import pandas as pd
     except ImportError:
-        raise CompareError("--data needs pandas: pip install 'gbobjectives[all]'") from None
+        raise CompareError(f"--data needs pandas: {pip_install_hint('all')}") from None
     path = Path(path)
     if not path.exists():
         raise CompareError(f"{path}: no such file")
@@ -1134,7 +1135,7 @@ def plot_results(results: Sequence[DatasetResult]) -> Figure:
     so a 0.1 % AUC difference looks as small as it is and a 50 % worse logloss does not hide.
     Quantile rows get their own panel, compared with the built-in quantile objective at the same
     quantile: pinball loss, and the coverage ``mean(y <= prediction)`` next to its aim. Training
-    time is the ratio to the built-in's. Needs matplotlib (``pip install 'gbobjectives[plot]'``).
+    time is the ratio to the built-in's. Needs matplotlib (the ``plot`` extra).
     """
     from matplotlib.cm import ScalarMappable
     from matplotlib.colors import LinearSegmentedColormap, Normalize
@@ -1267,7 +1268,7 @@ def _run(args: argparse.Namespace) -> int:
         try:
             __import__(engine)
         except ImportError:
-            raise CompareError(f"{engine} is not installed: pip install 'gbobjectives[{engine}]'") from None
+            raise CompareError(f"{engine} is not installed: {pip_install_hint(engine)}") from None
     total = sum(n_models(d, losses, engines, args.folds) for d in datasets)
     progress = _Progress(total, enabled=not args.quiet and sys.stderr.isatty())
     results = []

@@ -4,7 +4,7 @@ The point of these pictures is to *see* why a loss behaves as it does in boostin
 where the exact Hessian turns negative (focal loss) or vanishes (Huber, quantile), and
 what the training-safe default Hessian does there instead.
 
-matplotlib is an optional dependency (``pip install gbobjectives[plot]``); it is
+matplotlib is an optional dependency (the ``plot`` extra); it is
 imported only inside :func:`plot_loss`, so ``import gbobjectives`` never needs it.
 
 The module also holds the small helpers the ``gbobjectives plot`` command uses to turn
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gbobjectives._extras import pip_install_hint
 from gbobjectives.losses import LOSSES
 from gbobjectives.losses.base import Loss
 
@@ -42,9 +43,7 @@ def _import_matplotlib() -> Any:
     try:
         from matplotlib.figure import Figure
     except ImportError as exc:  # pragma: no cover - matplotlib is installed in the test env
-        raise ImportError(
-            "plot_loss needs matplotlib, an optional dependency: pip install 'gbobjectives[plot]'"
-        ) from exc
+        raise ImportError(f"plot_loss needs matplotlib, an optional dependency: {pip_install_hint('plot')}") from exc
     return Figure
 
 
@@ -193,7 +192,7 @@ def plot_loss(
     Raises
     ------
     ImportError
-        If matplotlib is missing: ``pip install 'gbobjectives[plot]'``.
+        If matplotlib is missing (the message says how to install the ``plot`` extra).
 
     Example
     -------

@@ -49,6 +49,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from gbobjectives._extras import pip_install_hint
 from gbobjectives.losses import LOSSES, HuberLoss, Loss, MulticlassFocalLoss, WeightedLogLoss
 from gbobjectives.losses.regression import weighted_quantile
 from gbobjectives.refit import supports_refit
@@ -57,9 +58,9 @@ __all__ = ["BoostedClassifier", "BoostedRegressor", "load_model", "ENGINES"]
 
 #: supported engines -> (module to import, pip extra that installs it)
 ENGINES: dict[str, tuple[str, str]] = {
-    "lightgbm": ("lightgbm", "gbobjectives[lightgbm]"),
-    "xgboost": ("xgboost", "gbobjectives[xgboost]"),
-    "catboost": ("catboost", "gbobjectives[catboost]"),
+    "lightgbm": ("lightgbm", "lightgbm"),
+    "xgboost": ("xgboost", "xgboost"),
+    "catboost": ("catboost", "catboost"),
 }
 
 _FORMAT = "gbobjectives-estimator"
@@ -76,7 +77,7 @@ def _import_engine(engine: Any) -> Any:
     except ImportError as exc:
         raise ImportError(
             f"engine={engine!r} needs the {module} package, which cannot be imported ({exc}); "
-            f"install it with: pip install '{extra}'"
+            f"install it with: {pip_install_hint(extra)}"
         ) from None
 
 
