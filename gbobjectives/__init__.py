@@ -5,7 +5,8 @@
 >>> grad, hess = loss.gradient_hessian([1, 0], [0.3, -1.2])
 """
 
-from gbobjectives import catboost, lightgbm, metrics, xgboost  # engine modules import their engine lazily
+# the engine modules register their adapters (gbobjectives/_engine_hooks.py) and import their engine lazily
+from gbobjectives import catboost, engines, lightgbm, metrics, xgboost  # noqa: F401
 from gbobjectives.checks import AuditResult, check_gradients
 from gbobjectives.losses import (
     LOSSES,

@@ -38,31 +38,20 @@ the metrics. What the objective sees is then exactly ``start + sum of refit tree
   ``after_training``; until then the offsets keep training exact.
 
 Entry points: the ``refit_leaves=`` option of :func:`gbobjectives.xgboost.train` and
-:func:`gbobjectives.lightgbm.train` (default: on for losses with a leaf rule), or
-:func:`refit_callback` to wire the mechanism into another training loop.
+:func:`gbobjectives.lightgbm.train` (default: on for losses with a leaf rule). This module is the
+engine-free core (:class:`LeafRefit`); each engine's subclass lives next to its engine
+(``gbobjectives.engines.xgboost.XGBoostLeafRefit``, ``gbobjectives.engines.lightgbm.LightGBMLeafRefit``),
+so the dependency points from the engines to this module only.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = [
-    "supports_refit",
-    "structure_loss",
-    "leaf_values",
-    "refit_callback",
-    "LeafRefit",
-    "XGBoostLeafRefit",
-    "LightGBMLeafRefit",
-]
-
-_XGB_LR_ALIASES = ("eta", "learning_rate")
-_LGB_LR_ALIASES = ("learning_rate", "shrinkage_rate", "eta")
-_LGB_THREAD_ALIASES = ("num_threads", "num_thread", "nthread", "nthreads", "n_jobs")
+__all__ = ["supports_refit", "structure_loss", "leaf_values", "learning_rate_of", "LeafRefit"]
 
 
 def supports_refit(loss: Any) -> bool:
@@ -125,7 +114,8 @@ def leaf_values(
     return ids, learning_rate * vals
 
 
-def _learning_rate(params: dict[str, Any], aliases: Sequence[str], default: float) -> float:
+def learning_rate_of(params: dict[str, Any], aliases: Sequence[str], default: float) -> float:
+    """The learning rate in ``params`` under the first of the engine's ``aliases`` present, else ``default``."""
     for a in aliases:
         if a in params:
             return float(params[a])
@@ -247,172 +237,3 @@ class LeafRefit:
 
     def _set_values(self, t: int, ids: np.ndarray, values: np.ndarray) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
-
-
-class XGBoostLeafRefit(LeafRefit):
-    """Leaf refit for ``xgboost.train``: pass :meth:`objective` as ``obj``, metrics through
-    :meth:`wrap_metric`, and :meth:`callback` in ``callbacks`` (first, so that the leaf values
-    are written before e.g. ``EarlyStopping(save_best=True)`` slices the model)."""
-
-    engine = "XGBoost"
-
-    def __init__(self, loss: Any, params: dict[str, Any], dtrain: Any) -> None:
-        w = dtrain.get_weight()
-        super().__init__(loss, _learning_rate(params, _XGB_LR_ALIASES, 0.3), dtrain.get_label(), w, dtrain)
-        if params.get("booster", "gbtree") != "gbtree" or int(params.get("num_parallel_tree", 1)) != 1:
-            raise ValueError("leaf refit needs booster='gbtree' with one tree per round (num_parallel_tree=1)")
-        self._pending: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        self._slice: tuple[int, Any, dict] | None = None
-
-    def _engine_objective(self, z: np.ndarray, data: Any) -> tuple[np.ndarray, np.ndarray]:
-        from gbobjectives.engines.xgboost import objective
-
-        return objective(self.structure_loss, z, data)
-
-    def _n_trees(self) -> int:
-        return int(self.booster.num_boosted_rounds())
-
-    def _tree(self, t: int) -> tuple[Any, dict]:
-        # one-tree slice (pred_leaf only accepts iteration ranges starting at 0; slicing is
-        # ~5 ms at 20k rows whatever the model size) and its JSON for the old leaf values
-        if self._slice is None or self._slice[0] != t:
-            sl = self.booster[t : t + 1]
-            tree = json.loads(sl.save_raw("json"))["learner"]["gradient_booster"]["model"]["trees"][0]
-            self._slice = (t, sl, tree)
-        return self._slice[1], self._slice[2]
-
-    def _leaf_index(self, data: Any, t: int) -> np.ndarray:
-        sl, _ = self._tree(t)
-        return np.asarray(sl.predict(data, pred_leaf=True), dtype=np.intp).ravel()
-
-    def _old_values(self, t: int, ids: np.ndarray) -> np.ndarray:
-        _, tree = self._tree(t)
-        return np.asarray(tree["split_conditions"], dtype=np.float64)[ids]
-
-    def _set_values(self, t: int, ids: np.ndarray, values: np.ndarray) -> np.ndarray:
-        stored = values.astype(np.float32).astype(np.float64)  # XGBoost keeps float32 leaves
-        self._pending[t] = (ids, stored)
-        return stored
-
-    def write_leaves(self, booster: Any) -> Any:
-        """Write the recorded leaf values into ``booster`` (one JSON round trip), in place."""
-        self.sync()
-        if not self._pending:
-            return booster
-        config = booster.save_config()
-        model = json.loads(booster.save_raw("json"))
-        trees = model["learner"]["gradient_booster"]["model"]["trees"]
-        for t, (ids, vals) in self._pending.items():
-            tree = trees[t]
-            for nid, v in zip(ids.tolist(), vals.tolist()):
-                # a leaf's value lives in split_conditions (read by prediction) and base_weights
-                tree["split_conditions"][nid] = v
-                tree["base_weights"][nid] = v
-        booster.load_model(bytearray(json.dumps(model).encode()))
-        booster.load_config(config)
-        self._pending.clear()
-        return booster
-
-    def callback(self) -> Any:
-        """An ``xgboost.callback.TrainingCallback`` driving this refit."""
-        import xgboost as xgb
-
-        refit = self
-
-        class _Callback(xgb.callback.TrainingCallback):
-            def before_training(self, model: Any) -> Any:
-                refit._attach(model)
-                return model
-
-            def after_iteration(self, model: Any, epoch: int, evals_log: Any) -> bool:
-                refit.sync()
-                return False
-
-            def after_training(self, model: Any) -> Any:
-                return refit.write_leaves(model)
-
-        return _Callback()
-
-
-class LightGBMLeafRefit(LeafRefit):
-    """Leaf refit for ``lightgbm.train``: ``params["objective"] = refit.objective``, metrics
-    through :meth:`wrap_metric`, and :meth:`callbacks` in ``callbacks``. ``X`` is the raw
-    feature matrix of ``train_set`` (LightGBM can only compute leaf indices from raw data);
-    ``valid`` pairs each validation Dataset with its raw matrix."""
-
-    engine = "LightGBM"
-
-    def __init__(
-        self,
-        loss: Any,
-        params: dict[str, Any],
-        train_set: Any,
-        X: Any,
-        y: Any,
-        w: Any,
-        valid: Sequence[tuple[Any, Any]] = (),
-    ) -> None:
-        super().__init__(loss, _learning_rate(params, _LGB_LR_ALIASES, 0.1), y, w, train_set)
-        # Booster.predict takes its thread count from its own keyword arguments, not from the
-        # training parameters: without this, pred_leaf ran on every core under num_threads=1
-        # and stalled for 6-56 s when another process held the cores (issue 13)
-        self._predict_kw = {k: params[k] for k in _LGB_THREAD_ALIASES if k in params and params[k] not in (None, 0, -1)}
-        self._raw: dict[int, Any] = {id(train_set): X}
-        for ds, Xv in valid:
-            if ds is train_set:
-                continue
-            self._raw[id(ds)] = Xv
-            self.add_eval(ds, int(Xv.shape[0]))
-
-    def _engine_objective(self, z: np.ndarray, data: Any) -> tuple[np.ndarray, np.ndarray]:
-        from gbobjectives.engines.lightgbm import objective
-
-        return objective(self.structure_loss, z, data)
-
-    def _n_trees(self) -> int:
-        return int(self.booster.num_trees())
-
-    def _leaf_index(self, data: Any, t: int) -> np.ndarray:
-        leaf = self.booster.predict(
-            self._raw[id(data)], pred_leaf=True, start_iteration=t, num_iteration=1, **self._predict_kw
-        )
-        return np.asarray(leaf, dtype=np.intp).ravel()
-
-    def _old_values(self, t: int, ids: np.ndarray) -> np.ndarray:
-        return np.array([self.booster.get_leaf_output(t, int(i)) for i in ids], dtype=np.float64)
-
-    def _set_values(self, t: int, ids: np.ndarray, values: np.ndarray) -> np.ndarray:
-        for i, v in zip(ids.tolist(), values.tolist()):
-            self.booster.set_leaf_output(t, i, v)
-        return values
-
-    def callbacks(self) -> list[Callable]:
-        """Two LightGBM callbacks: one captures the booster before the first update, one
-        refits after each update (order 0: before early stopping reads the scores)."""
-
-        def attach(env: Any) -> None:
-            self._attach(env.model)
-            self.sync()
-
-        attach.before_iteration = True  # type: ignore[attr-defined]
-        attach.order = 0  # type: ignore[attr-defined]
-
-        def after(env: Any) -> None:
-            self.sync()
-
-        after.before_iteration = False  # type: ignore[attr-defined]
-        after.order = 0  # type: ignore[attr-defined]
-        return [attach, after]
-
-
-def refit_callback(loss: Any, engine: str, params: dict[str, Any], train_data: Any, **kwargs: Any) -> LeafRefit:
-    """The refit object for ``engine`` ("xgboost" or "lightgbm"); see the classes for wiring.
-
-    LightGBM needs ``X=`` (raw training features), ``y=``, ``w=`` and optionally ``valid=``
-    [(Dataset, raw X)]. Register XGBoost evaluation DMatrix objects with ``add_eval``.
-    """
-    if engine == "xgboost":
-        return XGBoostLeafRefit(loss, params, train_data, **kwargs)
-    if engine == "lightgbm":
-        return LightGBMLeafRefit(loss, params, train_data, **kwargs)
-    raise ValueError(f"engine must be 'xgboost' or 'lightgbm', got {engine!r}")

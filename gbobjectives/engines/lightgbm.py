@@ -14,7 +14,10 @@ Measured facts this module relies on (LightGBM 4.7; each has a test in
   booster's own raw predictions, ``model_to_string`` and pickles include it;
 * ``feval`` gets raw scores with a custom objective and returns ``(name, value, higher_better)``.
 
-``lightgbm`` is imported only inside :func:`train`.
+``lightgbm`` is imported only inside :func:`train`. :class:`Objective` and :class:`Metric` are
+the adapters as picklable objects taking any loss; ``loss.lightgbm_objective`` and
+``x.lightgbm_metric`` reach :func:`objective` and :func:`metric` through the hook this module
+fills (:mod:`gbobjectives._engine_hooks`).
 """
 
 from __future__ import annotations
@@ -25,10 +28,12 @@ from typing import Any
 
 import numpy as np
 
+from gbobjectives._engine_hooks import register_adapter
 from gbobjectives._validation import check_scalar_param
 from gbobjectives.engines import _common
+from gbobjectives.refit import LeafRefit, learning_rate_of, supports_refit
 
-__all__ = ["objective", "metric", "train", "fold_start_into_booster"]
+__all__ = ["objective", "metric", "train", "fold_start_into_booster", "Objective", "Metric", "LightGBMLeafRefit"]
 
 _ENGINE = "LightGBM"
 
@@ -38,6 +43,7 @@ _LEARNING_RATE_ALIASES = ("learning_rate", "shrinkage_rate", "eta")
 _METRIC_ALIASES = ("metric", "metrics", "metric_types")
 _NUM_CLASS_ALIASES = ("num_class", "num_classes")
 _PRE_FILTER_ALIASES = ("feature_pre_filter",)
+_NUM_THREADS_ALIASES = ("num_threads", "num_thread", "nthread", "nthreads", "n_jobs")
 
 
 def _labels_weights(dataset: Any) -> tuple[Any, Any]:
@@ -58,6 +64,32 @@ def metric(scorer: Any, preds: np.ndarray, eval_data: Any) -> tuple[str, float, 
     m = _common.as_metric(scorer)
     y, w = _labels_weights(eval_data)
     return m.name, _common.evaluate(m, preds, eval_data, y, w, _ENGINE), bool(m.higher_is_better)
+
+
+class Objective(_common.ObjectiveAdapter):
+    """``params["objective"]`` of ``lightgbm.train`` as a picklable object: ``Objective(loss)``.
+
+    Example
+    -------
+    >>> import gbobjectives as gbo
+    >>> gbo.lightgbm.Objective(gbo.FocalLoss())
+    gbobjectives.lightgbm.Objective(FocalLoss(gamma=2.0, alpha=None, hessian='upper'))
+    """
+
+    module = "gbobjectives.lightgbm"
+
+    def __call__(self, preds: np.ndarray, train_data: Any) -> tuple[np.ndarray, np.ndarray]:
+        return objective(self.loss, preds, train_data)
+
+
+class Metric(_common.MetricAdapter):
+    """``feval=`` of ``lightgbm.train`` as a picklable object: ``Metric(loss_or_metric)``,
+    returning ``(name, value on raw scores, higher_is_better)``."""
+
+    module = "gbobjectives.lightgbm"
+
+    def __call__(self, preds: np.ndarray, eval_data: Any) -> tuple[str, float, bool]:
+        return metric(self.metric, preds, eval_data)
 
 
 def _num_rows(dataset: Any) -> int:
@@ -197,11 +229,8 @@ def train(
     user_feval = [] if feval is None else ([feval] if callable(feval) else list(feval))
     fevals = [loss.lightgbm_metric, *user_feval]
     if refit_leaves is None:
-        from gbobjectives.refit import supports_refit
-
         refit_leaves = supports_refit(loss)
     if refit_leaves:
-        from gbobjectives.refit import LightGBMLeafRefit
 
         def raw(ds: Any) -> Any:
             # LightGBM computes leaf indices only from raw features; it frees them on construction
@@ -272,3 +301,79 @@ def train(
     if not has_user_start:
         fold_start_into_booster(booster, start)
     return booster
+
+
+class LightGBMLeafRefit(LeafRefit):
+    """Leaf refit for ``lightgbm.train``: ``params["objective"] = refit.objective``, metrics
+    through :meth:`wrap_metric`, and :meth:`callbacks` in ``callbacks``. ``X`` is the raw
+    feature matrix of ``train_set`` (LightGBM can only compute leaf indices from raw data);
+    ``valid`` pairs each validation Dataset with its raw matrix."""
+
+    engine = "LightGBM"
+
+    def __init__(
+        self,
+        loss: Any,
+        params: dict[str, Any],
+        train_set: Any,
+        X: Any,
+        y: Any,
+        w: Any,
+        valid: Sequence[tuple[Any, Any]] = (),
+    ) -> None:
+        super().__init__(loss, learning_rate_of(params, _LEARNING_RATE_ALIASES, 0.1), y, w, train_set)
+        # Booster.predict takes its thread count from its own keyword arguments, not from the
+        # training parameters: without this, pred_leaf ran on every core under num_threads=1
+        # and stalled for 6-56 s when another process held the cores (issue 13)
+        self._predict_kw = {
+            k: params[k] for k in _NUM_THREADS_ALIASES if k in params and params[k] not in (None, 0, -1)
+        }
+        self._raw: dict[int, Any] = {id(train_set): X}
+        for ds, Xv in valid:
+            if ds is train_set:
+                continue
+            self._raw[id(ds)] = Xv
+            self.add_eval(ds, int(Xv.shape[0]))
+
+    def _engine_objective(self, z: np.ndarray, data: Any) -> tuple[np.ndarray, np.ndarray]:
+        return objective(self.structure_loss, z, data)
+
+    def _n_trees(self) -> int:
+        return int(self.booster.num_trees())
+
+    def _leaf_index(self, data: Any, t: int) -> np.ndarray:
+        leaf = self.booster.predict(
+            self._raw[id(data)], pred_leaf=True, start_iteration=t, num_iteration=1, **self._predict_kw
+        )
+        return np.asarray(leaf, dtype=np.intp).ravel()
+
+    def _old_values(self, t: int, ids: np.ndarray) -> np.ndarray:
+        return np.array([self.booster.get_leaf_output(t, int(i)) for i in ids], dtype=np.float64)
+
+    def _set_values(self, t: int, ids: np.ndarray, values: np.ndarray) -> np.ndarray:
+        for i, v in zip(ids.tolist(), values.tolist()):
+            self.booster.set_leaf_output(t, i, v)
+        return values
+
+    def callbacks(self) -> list[Callable]:
+        """Two LightGBM callbacks: one captures the booster before the first update, one
+        refits after each update (order 0: before early stopping reads the scores)."""
+
+        def attach(env: Any) -> None:
+            self._attach(env.model)
+            self.sync()
+
+        attach.before_iteration = True  # type: ignore[attr-defined]
+        attach.order = 0  # type: ignore[attr-defined]
+
+        def after(env: Any) -> None:
+            self.sync()
+
+        after.before_iteration = False  # type: ignore[attr-defined]
+        after.order = 0  # type: ignore[attr-defined]
+        return [attach, after]
+
+
+# what ``loss.lightgbm_objective`` and ``x.lightgbm_metric`` call (see gbobjectives/_engine_hooks.py)
+register_adapter("lightgbm_objective", objective)
+register_adapter("lightgbm_metric", metric)

@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from gbobjectives._engine_hooks import ObjectiveAdapters
 from gbobjectives._validation import (
     check_binary_labels,
     check_float_array,
@@ -47,8 +48,13 @@ def format_param(value: Any, array_format: str = "g") -> str:
     return str(value)
 
 
-class Loss:
-    """Base class of all gbobjectives losses (see the module docstring for conventions)."""
+class Loss(ObjectiveAdapters):
+    """Base class of all gbobjectives losses (see the module docstring for conventions).
+
+    The engine adapters (``loss.xgboost_objective``, ``loss.lightgbm_metric``, ...) come from
+    :class:`~gbobjectives._engine_hooks.ObjectiveAdapters`: bound methods that call the adapter
+    the engine module registered, so this module imports no engine.
+    """
 
     #: "binary", "multiclass" or "regression"
     task: ClassVar[str] = ""
@@ -269,57 +275,6 @@ class Loss:
     def _kinks(self, y: np.ndarray) -> np.ndarray | None:
         """Raw scores where the loss is not twice differentiable, shape (n, m), or None."""
         return None
-
-    # ------------------------------------------------------------------ engine adapters
-    # Bound methods of a module-level class pickle together with their loss, unlike lambdas.
-    def xgboost_objective(self, predt: np.ndarray, dtrain: Any) -> tuple[np.ndarray, np.ndarray]:
-        """``xgboost.train(..., obj=loss.xgboost_objective)``."""
-        from gbobjectives.engines import xgboost as _xgb
-
-        return _xgb.objective(self, predt, dtrain)
-
-    def xgboost_metric(self, predt: np.ndarray, dtrain: Any) -> tuple[str, float]:
-        """``xgboost.train(..., custom_metric=loss.xgboost_metric)``: weighted mean loss on raw margins."""
-        from gbobjectives.engines import xgboost as _xgb
-
-        return _xgb.metric(self, predt, dtrain)
-
-    def lightgbm_objective(self, preds: np.ndarray, train_data: Any) -> tuple[np.ndarray, np.ndarray]:
-        """``lightgbm.train({"objective": loss.lightgbm_objective, ...}, ...)``."""
-        from gbobjectives.engines import lightgbm as _lgb
-
-        return _lgb.objective(self, preds, train_data)
-
-    def lightgbm_metric(self, preds: np.ndarray, eval_data: Any) -> tuple[str, float, bool]:
-        """``lightgbm.train(..., feval=loss.lightgbm_metric)``: (name, weighted mean loss, False)."""
-        from gbobjectives.engines import lightgbm as _lgb
-
-        return _lgb.metric(self, preds, eval_data)
-
-    def sklearn_objective(
-        self, y_true: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """``objective=`` of XGBClassifier/XGBRegressor/LGBMClassifier/LGBMRegressor."""
-        from gbobjectives.engines import sklearn_api as _sk
-
-        return _sk.objective(self, y_true, y_pred, sample_weight)
-
-    @property
-    def xgboost_sklearn_metric(self) -> Any:
-        """``XGBClassifier(eval_metric=loss.xgboost_sklearn_metric)``: weighted mean loss on raw margins.
-
-        A picklable callable returning a float, with ``__name__ == loss.name``.
-        """
-        from gbobjectives.engines.sklearn_api import XGBoostSklearnMetric
-
-        return XGBoostSklearnMetric(self)
-
-    @property
-    def lightgbm_sklearn_metric(self) -> Any:
-        """``LGBMClassifier().fit(..., eval_metric=loss.lightgbm_sklearn_metric)``: (name, value, False)."""
-        from gbobjectives.engines.sklearn_api import LightGBMSklearnMetric
-
-        return LightGBMSklearnMetric(self)
 
 
 class BinaryLoss(Loss):
