@@ -8,7 +8,7 @@
 # the engine modules register their adapters (gbobjectives/_engine_hooks.py) and import their engine lazily
 from gbobjectives import catboost, engines, lightgbm, metrics, xgboost  # noqa: F401
 from gbobjectives.checks import AuditResult, check_gradients
-from gbobjectives.losses import (
+from gbobjectives.losses import (  # noqa: F401 - the loss classes are exported from the registry below
     LOSSES,
     FocalLoss,
     HuberLoss,
@@ -25,15 +25,12 @@ from gbobjectives.sklearn import BoostedClassifier, BoostedRegressor, load_model
 
 __version__ = "0.1.0"
 
+# every shipped loss class, read from the loss registry: a new loss needs no edit here
+globals().update(LOSSES)
+
 __all__ = [
     "Loss",
-    "FocalLoss",
-    "MulticlassFocalLoss",
-    "WeightedLogLoss",
-    "HuberLoss",
-    "PseudoHuberLoss",
-    "LogCoshLoss",
-    "QuantileLoss",
+    *LOSSES,
     "class_balanced_weights",
     "check_gradients",
     "AuditResult",

@@ -32,6 +32,7 @@ Example
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -45,14 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gbobjectives.losses import (
-    FocalLoss,
-    Loss,
-    MulticlassFocalLoss,
-    QuantileLoss,
-    WeightedLogLoss,
-)
-from gbobjectives.losses import HuberLoss as _HuberLoss
+from gbobjectives.losses import HuberLoss, Loss, MulticlassFocalLoss, QuantileLoss, WeightedLogLoss, registry
 from gbobjectives.losses.base import format_param
 from gbobjectives.metrics import LogLossHit, PriorLogLoss
 
@@ -82,12 +76,15 @@ __all__ = [
 ENGINES = ("xgboost", "lightgbm")
 TASKS = ("binary", "multiclass", "regression")
 #: gbobjectives losses trained when ``--losses`` is not given; "quantile" means tau = 0.5 and 0.9
+#: (the loss's declared ``sweep``)
 DEFAULT_LOSSES: dict[str, tuple[str, ...]] = {
     "binary": ("logloss", "balanced", "focal"),
     "multiclass": ("logloss", "balanced", "focal"),
     "regression": ("huber", "pseudohuber", "logcosh", "quantile"),
 }
-_DEFAULT_QUANTILES = (0.5, 0.9)
+#: names of rows that are not a loss class: the engines' own objective, and logloss with
+#: class-balanced weights (any other name is looked up in the loss registry)
+_RECIPES = {"builtin": set(TASKS), "balanced": {"binary", "multiclass"}}
 #: auto-detection treats an integer target with at most this many values as multiclass
 _MAX_AUTO_CLASSES = 10
 #: more classes than this is almost surely a mistake (an id column as the target)
@@ -416,12 +413,16 @@ def _round_sig(x: float, digits: int = 3) -> float:
 
 
 def _label(loss: Loss) -> str:
-    """``focal``, ``focal(gamma=0.5)``: the short name plus parameters that differ from defaults."""
+    """``focal``, ``focal(gamma=0.5)``: the short name plus parameters that differ from defaults.
+
+    A swept parameter (the loss's ``sweep``, e.g. the quantile) is the point of the row: it is
+    always shown, first and without its name (``quantile(0.9)``).
+    """
     defaults = type(loss)().get_params()
     parts = []
     params = loss.get_params()
-    if isinstance(loss, QuantileLoss):  # the quantile is the point of the row: always show it
-        parts.append(f"{float(params.pop('quantile')):g}")
+    for key in type(loss).sweep:
+        parts.append(f"{float(params.pop(key)):g}")
     for key, value in params.items():
         if key in defaults and np.array_equal(np.asarray(defaults[key], dtype=object), np.asarray(value, dtype=object)):
             continue
@@ -443,48 +444,30 @@ def _parse_spec(spec: str) -> tuple[str, list[str]]:
     return name, tokens
 
 
-#: what ``--losses`` names mean; the binary names map to their multiclass twins on K classes
-_ALIASES = {
-    "mfocal": "focal",
-    "multiclassfocal": "focal",
-    "multiclassfocalloss": "focal",
-    "focalloss": "focal",
-    "weightedlogloss": "logloss",
-    "huberloss": "huber",
-    "pseudohuberloss": "pseudohuber",
-    "logcoshloss": "logcosh",
-    "quantileloss": "quantile",
-    "log-cosh": "logcosh",
-    "pseudo-huber": "pseudohuber",
-}
-_TASK_OF_NAME = {
-    "builtin": set(TASKS),
-    "logloss": {"binary", "multiclass"},
-    "balanced": {"binary", "multiclass"},
-    "focal": {"binary", "multiclass"},
-    "huber": {"regression"},
-    "pseudohuber": {"regression"},
-    "logcosh": {"regression"},
-    "quantile": {"regression"},
-}
-
-
 def known_loss_names() -> list[str]:
-    """The names ``--losses`` accepts (each may carry ``:param=value`` settings)."""
-    return sorted(_TASK_OF_NAME)
+    """The names ``--losses`` accepts (each may carry ``:param=value`` settings): the loss
+    families of the registry (a user's registered loss too) and the recipes."""
+    return sorted({*_RECIPES, *registry.loss_families()})
+
+
+def _tasks_of(name: str) -> set[str]:
+    return _RECIPES.get(name) or registry.loss_families()[name]
 
 
 def _canonical(name: str) -> str:
-    key = name.lower().replace("_", "")
-    key = _ALIASES.get(key, key)
-    if key not in _TASK_OF_NAME:
-        raise CompareError(f"unknown loss {name!r}; choose from {', '.join(known_loss_names())}")
-    return key
+    """The recipe or loss family ``name`` stands for (``"mfocal"`` -> ``"focal"``)."""
+    key = registry.normalise_name(name)
+    if key in _RECIPES:
+        return key
+    try:
+        return registry.family_of(key)
+    except ValueError:
+        raise CompareError(f"unknown loss {name!r}; choose from {', '.join(known_loss_names())}") from None
 
 
 def loss_applies(spec: str, task: str) -> bool:
     """Whether ``--losses`` entry ``spec`` makes sense for ``task`` (raises on unknown names)."""
-    return task in _TASK_OF_NAME[_canonical(_parse_spec(spec)[0])]
+    return task in _tasks_of(_canonical(_parse_spec(spec)[0]))
 
 
 def balanced_class_weights(y: np.ndarray) -> np.ndarray:
@@ -511,6 +494,9 @@ def balanced_class_weights(y: np.ndarray) -> np.ndarray:
 
 
 def _build_loss(name: str, tokens: list[str], task: str, y: np.ndarray) -> list[Loss]:
+    """The losses of one ``--losses`` entry: the registry's class for ``name`` on ``task``, with
+    its declared presets (a variant's parameters, the target's robust scale for ``scale_params``,
+    one loss per value of the ``sweep``) unless the user gave those parameters."""
     from gbobjectives.plotting import parse_loss_args
 
     def build(cls: type[Loss], extra: Sequence[str] = ()) -> Loss:
@@ -519,34 +505,22 @@ def _build_loss(name: str, tokens: list[str], task: str, y: np.ndarray) -> list[
         except ValueError as exc:
             raise CompareError(f"loss {name!r}: {exc}") from None
 
-    multiclass = task == "multiclass"
-    if name == "logloss":
-        if multiclass:
-            # softmax cross-entropy is the multiclass focal loss at gamma = 0 (exactly)
-            return [build(MulticlassFocalLoss, ["--gamma", "0"])]
-        return [build(WeightedLogLoss)]
     if name == "balanced":
         if tokens:
             raise CompareError("loss 'balanced' takes no parameters (it is logloss with class-balanced weights)")
         w = balanced_class_weights(y)
-        if multiclass:
+        if task == "multiclass":
             return [MulticlassFocalLoss(gamma=0.0, alpha=[_round_sig(v) for v in w])]
         return [WeightedLogLoss(pos_weight=_round_sig(w[1]), neg_weight=_round_sig(w[0]))]
-    if name == "focal":
-        return [build(MulticlassFocalLoss if multiclass else FocalLoss)]
-    from gbobjectives.losses import LogCoshLoss, PseudoHuberLoss
-
-    if name in ("huber", "pseudohuber"):
-        cls = _HuberLoss if name == "huber" else PseudoHuberLoss
-        given = any(t == "--delta" for t in tokens)
-        return [build(cls, [] if given else ["--delta", f"{_round_sig(robust_scale(y))}"])]
-    if name == "logcosh":
-        return [build(LogCoshLoss)]
-    if name == "quantile":
-        if any(t == "--quantile" for t in tokens):
-            return [build(QuantileLoss)]
-        return [build(QuantileLoss, ["--quantile", str(q)]) for q in _DEFAULT_QUANTILES]
-    raise AssertionError(name)  # pragma: no cover - _canonical admits only the names above
+    cls, preset = registry.resolve(name, task)
+    given = {t[2:].partition("=")[0].replace("-", "_") for t in tokens if t.startswith("--")}
+    extra = [f"--{k}={v}" for k, v in preset.items() if k not in given]
+    extra += [f"--{p}={_round_sig(robust_scale(y))}" for p in cls.scale_params if p not in given]
+    sweeps = [(k, values) for k, values in cls.sweep.items() if k not in given]
+    if not sweeps:
+        return [build(cls, extra)]
+    grid = itertools.product(*[[f"--{k}={v}" for v in values] for k, values in sweeps])
+    return [build(cls, [*extra, *point]) for point in grid]
 
 
 def make_candidates(task: str, y: np.ndarray, losses: Iterable[str] | None = None) -> list[Candidate]:
@@ -568,37 +542,19 @@ def make_candidates(task: str, y: np.ndarray, losses: Iterable[str] | None = Non
     for spec in specs:
         raw_name, tokens = _parse_spec(spec)
         name = _canonical(raw_name)
-        if name == "builtin" or task not in _TASK_OF_NAME[name]:
+        if name == "builtin" or task not in _tasks_of(name):
             continue
         for loss in _build_loss(name, tokens, task, y):
             label = "balanced" if name == "balanced" else _label(loss)
-            if name == "logloss" and task == "multiclass":
-                label = "logloss" if loss.get_params()["gamma"] == 0 and loss.get_params()["alpha"] is None else label
+            spec = registry.spec_of(loss)
+            if name in spec.variants and loss == type(loss)(**spec.variants[name]):
+                label = name  # the plain variant, e.g. "logloss" on K classes
+            quantile = loss.quantile_level
             extra: list[Candidate] = []
-            if name in ("huber", "pseudohuber"):
-                d = float(loss.get_params()["delta"])
-                extra = [
-                    Candidate(
-                        f"builtin huber(delta={d:g})",
-                        builtin={
-                            "xgboost": {"objective": "reg:pseudohubererror", "huber_slope": d},
-                            "lightgbm": {"objective": "huber", "alpha": d},
-                        },
-                    )
-                ]
-            if isinstance(loss, QuantileLoss):
-                q = float(loss.get_params()["quantile"])
-                extra = [
-                    Candidate(
-                        f"builtin quantile({q:g})",
-                        quantile=q,
-                        builtin={
-                            "xgboost": {"objective": "reg:quantileerror", "quantile_alpha": q},
-                            "lightgbm": {"objective": "quantile", "alpha": q},
-                        },
-                    )
-                ]
-            for cand in [*extra, Candidate(label, loss=loss, quantile=extra[0].quantile if extra else None)]:
+            builtin = {e: p for e in ENGINES if (p := spec.builtin_objective(loss, e)) is not None}
+            if builtin:
+                extra = [Candidate(f"builtin {spec.builtin_label(loss)}", builtin=builtin, quantile=quantile)]
+            for cand in [*extra, Candidate(label, loss=loss, quantile=quantile)]:
                 if all(c.label != cand.label for c in rows):
                     rows.append(cand)
     return rows
@@ -689,7 +645,7 @@ def _score(task: str, y: np.ndarray, raw: np.ndarray, cand: Candidate, delta: fl
         out = {
             "rmse": float(np.sqrt(np.mean(r**2))),
             "mae": float(np.mean(np.abs(r))),
-            "huber": float(np.mean(_HuberLoss(delta=delta).loss(y, raw))),
+            "huber": float(np.mean(HuberLoss(delta=delta).loss(y, raw))),
             "pinball": nan,
             "coverage": nan,
         }
@@ -833,7 +789,7 @@ def compare(
         )
     delta = _round_sig(robust_scale(data.y)) if data.task == "regression" else float("nan")
     for cand in candidates:  # the Huber column uses the same delta as the Huber rows
-        if isinstance(cand.loss, _HuberLoss):
+        if isinstance(cand.loss, HuberLoss):
             delta = float(cand.loss.get_params()["delta"])
             break
     rows = []

@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 
 from gbobjectives._validation import check_sample_weight
+from gbobjectives.losses.registry import spec_of
 
 __all__ = [
     "init_score",
@@ -366,9 +367,9 @@ def _init_score_from_blocks(
         if W.size < 2:
             W = np.pad(W, (0, 2 - W.size))  # K >= 2, as loss.check_y infers it on one machine
         return loss.init_score(np.arange(W.size), W)
-    tau = getattr(loss, "quantile", None)
-    if tau is not None:
-        return _weighted_quantile(run, float(tau), s["W"], int(sketch_size), int(gather_limit))
+    # the loss declares how its best constant is found (gbobjectives/losses/registry.py)
+    if spec_of(loss).init_score_method == "weighted_quantile":
+        return _weighted_quantile(run, float(loss.quantile_level), s["W"], int(sketch_size), int(gather_limit))
     return _root_find(run, loss, s["min"], s["max"])
 
 

@@ -10,8 +10,9 @@ objectives (see ENGINES.md).
 Persistence without pickle: :meth:`BoostedClassifier.save` writes one JSON file holding the
 engine's own model text, the loss's class name and parameters, the classes and feature
 names; :func:`load_model` reads it back without executing anything from the file (the loss
-class is looked up in :data:`gbobjectives.losses.LOSSES` and its parameters go through the
-constructor's validation).
+class is looked up in the loss registry - a shipped loss by its class name, a user's loss by
+``module.QualName`` once the user has imported that module - and its parameters go through
+the constructor's validation).
 
 Example
 -------
@@ -49,7 +50,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from gbobjectives.losses import LOSSES, HuberLoss, Loss, MulticlassFocalLoss, WeightedLogLoss
+from gbobjectives.losses import LOSSES, HuberLoss, Loss, MulticlassFocalLoss, WeightedLogLoss, registry
 from gbobjectives.losses.regression import weighted_quantile
 from gbobjectives.refit import supports_refit
 
@@ -783,8 +784,8 @@ class _BoostedBase(BaseEstimator):
     def load(cls, path: str | os.PathLike) -> Any:
         """Read an estimator written by :meth:`save`; it must be of this class.
 
-        Nothing in the file is executed: the loss class comes from
-        :data:`gbobjectives.losses.LOSSES` and its parameters go through its constructor.
+        Nothing in the file is executed: the loss class comes from the loss registry
+        (:mod:`gbobjectives.losses.registry`) and its parameters go through its constructor.
         """
         est = load_model(path)
         if not isinstance(est, cls):
@@ -1173,10 +1174,13 @@ def _to_document(est: _BoostedBase) -> dict[str, Any]:
 
 
 def _loss_document(loss: Loss) -> dict[str, Any]:
-    name = type(loss).__name__
-    if LOSSES.get(name) is not type(loss):
-        raise TypeError(f"{loss!r} is not a registered loss (gbobjectives.losses.LOSSES); it cannot be saved")
-    return {"class": name, "params": {k: _json_value(v) for k, v in loss.get_params().items()}}
+    key = registry.key_of(type(loss))
+    if registry.class_from_key(key) is not type(loss):
+        raise TypeError(
+            f"{loss!r} is not a registered loss (its class needs a short_name, defined at module level); "
+            f"it cannot be saved"
+        )
+    return {"class": key, "params": {k: _json_value(v) for k, v in loss.get_params().items()}}
 
 
 def _loss_from_document(doc: Any) -> Loss:
@@ -1186,9 +1190,13 @@ def _loss_from_document(doc: Any) -> Loss:
         or not isinstance(doc.get("params"), Mapping)
     ):
         raise ValueError(f"invalid loss entry {doc!r}: expected {{'class': name, 'params': {{...}}}}")
-    cls = LOSSES.get(doc["class"])
+    # a registry lookup only: nothing named in the file is imported or executed
+    cls = registry.class_from_key(doc["class"])
     if cls is None:
-        raise ValueError(f"unknown loss class {doc['class']!r}; only registered losses load: {sorted(LOSSES)}")
+        raise ValueError(
+            f"unknown loss class {doc['class']!r}; only registered losses load (import the module defining "
+            f"a loss of your own first): {sorted(registry.key_of(c) for c in registry.registered_classes())}"
+        )
     try:
         return cls(**dict(doc["params"]))  # the constructor validates every parameter
     except (TypeError, ValueError) as exc:
@@ -1207,7 +1215,7 @@ def load_model(path: str | os.PathLike) -> BoostedClassifier | BoostedRegressor:
     """Read an estimator written by ``est.save(path)``, with identical predictions.
 
     Safe on untrusted files in the sense that nothing is executed: the file is JSON, the
-    estimator and loss classes come from fixed registries (``gbobjectives.losses.LOSSES``),
+    estimator and loss classes come from registries (a user's loss once its module is imported),
     parameters go through the constructors, and the booster is parsed by the engine's own
     model loader.
 

@@ -35,6 +35,7 @@ from gbobjectives._validation import (
     infer_n_classes,
 )
 from gbobjectives.links import IdentityLink, LogitLink, SoftmaxLink
+from gbobjectives.losses import registry
 
 __all__ = ["Loss", "BinaryLoss", "MulticlassLoss", "RegressionLoss", "format_param"]
 
@@ -58,11 +59,37 @@ class Loss(ObjectiveAdapters):
 
     #: "binary", "multiclass" or "regression"
     task: ClassVar[str] = ""
-    #: short name used in metric names, e.g. "focal"
+    #: short name used in metric names, e.g. "focal"; setting it registers the class
+    #: (:mod:`gbobjectives.losses.registry`), so the CLI, compare, save/load... know it by name
     short_name: ClassVar[str] = ""
+    #: more names the class answers to (its class name, with and without "Loss", always does)
+    aliases: ClassVar[tuple[str, ...]] = ()
+    #: the name shared with a twin of another task (default: ``short_name``); "focal" names
+    #: FocalLoss on a binary task and MulticlassFocalLoss on a multiclass one
+    family: ClassVar[str] = ""
+    #: named presets on this task: ``{"logloss": {"gamma": 0.0}}``
+    variants: ClassVar[dict[str, dict[str, Any]]] = {}
     #: allowed values of the ``hessian`` parameter (losses without one use ("exact",))
     hessian_options: ClassVar[tuple[str, ...]] = ("exact",)
+    #: how ``init_score`` finds the best constant: "class_sums" (classification default),
+    #: "gradient_root" (regression default) or "weighted_quantile" (at :attr:`quantile_level`);
+    #: Dask computes the start score distributed by the same method
+    init_score_method: ClassVar[str] = ""
+    #: the engines' built-in counterparts, ``{engine: {param: value or registry.Param(name)}}``
+    builtin_objectives: ClassVar[dict[str, dict[str, Any]]] = {}
+    #: label of that counterpart in ``compare``, formatted with the loss's parameters
+    builtin_label: ClassVar[str] = ""
+    #: parameter settings the audit and the test suite try (each in every Hessian mode)
+    example_params: ClassVar[tuple[dict[str, Any], ...]] = ()
+    #: ``compare``: values trained when the user names none, e.g. ``{"quantile": (0.5, 0.9)}``
+    sweep: ClassVar[dict[str, tuple[Any, ...]]] = {}
+    #: ``compare``: length-scale parameters set to the target's robust scale unless given
+    scale_params: ClassVar[tuple[str, ...]] = ()
     link: ClassVar[Any] = IdentityLink()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        registry.register(cls)
 
     # ------------------------------------------------------------------ parameters
     @classmethod
@@ -144,6 +171,11 @@ class Loss(ObjectiveAdapters):
         (:meth:`_round_statistics`, e.g. the residual scale of ``QuantileLoss(hessian="mm")``):
         then sample weights enter through those statistics too, as duplicated rows would."""
         return False
+
+    @property
+    def quantile_level(self) -> float | None:
+        """The quantile the loss estimates (its ``init_score`` is that weighted quantile), or None."""
+        return None
 
     @property
     def hessian_is_exact(self) -> bool:

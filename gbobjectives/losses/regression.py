@@ -10,6 +10,7 @@ from scipy.optimize import brentq
 from gbobjectives._validation import check_scalar_param
 from gbobjectives.losses._fast import Workspace
 from gbobjectives.losses.base import RegressionLoss
+from gbobjectives.losses.registry import Param
 
 __all__ = ["HuberLoss", "PseudoHuberLoss", "LogCoshLoss", "QuantileLoss", "weighted_quantile"]
 
@@ -448,6 +449,14 @@ class HuberLoss(_MMCurvature, RegressionLoss):
 
     short_name = "huber"
     hessian_options = ("mm", "constant", "exact")
+    # XGBoost has no Huber objective: its pseudo-Huber is the closest built-in
+    builtin_objectives = {
+        "xgboost": {"objective": "reg:pseudohubererror", "huber_slope": Param("delta")},
+        "lightgbm": {"objective": "huber", "alpha": Param("delta")},
+    }
+    builtin_label = "huber(delta={delta:g})"
+    scale_params = ("delta",)
+    example_params = tuple({"delta": d} for d in (0.5, 1.0, 20.0))
 
     def __init__(self, delta: float = 1.0, hessian: str = "mm") -> None:
         self.delta = delta
@@ -541,7 +550,12 @@ class PseudoHuberLoss(_MMCurvature, RegressionLoss):
     """
 
     short_name = "pseudohuber"
+    aliases = ("pseudo-huber",)
     hessian_options = ("mm", "exact", "constant")
+    builtin_objectives = HuberLoss.builtin_objectives
+    builtin_label = HuberLoss.builtin_label
+    scale_params = ("delta",)
+    example_params = tuple({"delta": d} for d in (0.5, 1.0, 20.0))
 
     def __init__(self, delta: float = 1.0, hessian: str = "mm") -> None:
         self.delta = delta
@@ -625,6 +639,7 @@ class LogCoshLoss(_MMCurvature, RegressionLoss):
     """
 
     short_name = "logcosh"
+    aliases = ("log-cosh",)
     hessian_options = ("mm", "constant", "exact")
 
     def __init__(self, hessian: str = "mm") -> None:
@@ -778,6 +793,14 @@ class QuantileLoss(RegressionLoss):
 
     short_name = "quantile"
     hessian_options = ("mm", "constant", "exact")
+    init_score_method = "weighted_quantile"
+    builtin_objectives = {
+        "xgboost": {"objective": "reg:quantileerror", "quantile_alpha": Param("quantile")},
+        "lightgbm": {"objective": "quantile", "alpha": Param("quantile")},
+    }
+    builtin_label = "quantile({quantile:g})"
+    sweep = {"quantile": (0.5, 0.9)}
+    example_params = tuple({"quantile": q} for q in (0.1, 0.5, 0.9))
 
     def __init__(self, quantile: float = 0.5, hessian: str = "mm") -> None:
         self.quantile = quantile
@@ -789,6 +812,11 @@ class QuantileLoss(RegressionLoss):
             "quantile", self.quantile, low=0.0, high=1.0, low_inclusive=False, high_inclusive=False
         )
         _check_hessian(self)
+
+    @property
+    def quantile_level(self) -> float:
+        """tau: ``init_score`` is the weighted tau-quantile of the labels."""
+        return self._tau
 
     def _kinks(self, y: np.ndarray) -> np.ndarray:
         return y[:, None]
