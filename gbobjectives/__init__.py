@@ -10,13 +10,16 @@ from gbobjectives import catboost, engines, lightgbm, metrics, xgboost  # noqa: 
 from gbobjectives.checks import AuditResult, check_gradients
 from gbobjectives.losses import (  # noqa: F401 - the loss classes are exported from the registry below
     LOSSES,
+    BinaryLoss,
     FocalLoss,
     HuberLoss,
     LogCoshLoss,
     Loss,
     MulticlassFocalLoss,
+    MulticlassLoss,
     PseudoHuberLoss,
     QuantileLoss,
+    RegressionLoss,
     WeightedLogLoss,
     class_balanced_weights,
 )
@@ -30,6 +33,9 @@ globals().update(LOSSES)
 
 __all__ = [
     "Loss",
+    "BinaryLoss",
+    "MulticlassLoss",
+    "RegressionLoss",
     *LOSSES,
     "class_balanced_weights",
     "check_gradients",
