@@ -30,7 +30,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         result = check_gradients(loss, seed=args.seed)
         params = ", ".join(f"{k}={v}" for k, v in loss.get_params().items())
         status = "pass" if result.passed else "FAIL"
-        note = "; ".join(result.problems)
+        note = "; ".join([*result.problems, *result.notes])
         ratio = f"{result.worst_ratio:.3g}"
         rows.append((type(loss).__name__, params, str(result.n_points), ratio, status, note))
     if not rows:
