@@ -139,13 +139,11 @@ class _Runner:
             # the upstream graph (e.g. re-reading parquet) on every pass
             blocks = list(client.persist(blocks)) if client is not None else list(dask.persist(*blocks))
         self.blocks = blocks
-        self.passes = 0
 
     def map(self, func: Any, *args: Any) -> list[Any]:
         import dask
 
         tasks = [dask.delayed(func, pure=True)(b, *args) for b in self.blocks]
-        self.passes += 1
         if self.client is not None:
             return list(self.client.gather(self.client.compute(tasks)))
         return list(dask.compute(*tasks))

@@ -51,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["supports_refit", "structure_loss", "leaf_values", "learning_rate_of", "LeafRefit"]
+__all__ = ["supports_refit", "structure_loss", "refit_leaf_values", "leaf_values", "learning_rate_of", "LeafRefit"]
 
 
 def supports_refit(loss: Any) -> bool:
@@ -77,7 +77,7 @@ def structure_loss(loss: Any) -> Any:
     return loss
 
 
-def leaf_values(
+def refit_leaf_values(
     loss: Any, leaf: np.ndarray, residual: np.ndarray, weight: np.ndarray, learning_rate: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Leaf ids present in ``leaf`` and their refit values ``learning_rate * loss.leaf_value(...)``.
@@ -91,7 +91,7 @@ def leaf_values(
     Example
     -------
     >>> from gbobjectives import QuantileLoss
-    >>> ids, v = leaf_values(QuantileLoss(0.5), np.array([3, 1, 3]), np.array([1.0, 5.0, 2.0]), np.ones(3), 0.5)
+    >>> ids, v = refit_leaf_values(QuantileLoss(0.5), np.array([3, 1, 3]), np.array([1.0, 5.0, 2.0]), np.ones(3), 0.5)
     >>> ids.tolist(), v.tolist()  # leaf 3: the median of {1, 2} is 1.5
     ([1, 3], [2.5, 0.75])
     """
@@ -112,6 +112,10 @@ def leaf_values(
             a, b = bounds[j], bounds[j + 1]
             vals[j] = loss.leaf_value(r[a:b], w[a:b]) if np.sum(w[a:b]) > 0 else np.nan
     return ids, learning_rate * vals
+
+
+#: the former name of :func:`refit_leaf_values` (a loss's own batched rule is ``loss.leaf_values``)
+leaf_values = refit_leaf_values
 
 
 def learning_rate_of(params: dict[str, Any], aliases: Sequence[str], default: float) -> float:
@@ -192,7 +196,7 @@ class LeafRefit:
             )
         t = self.n_refit
         leaf = self._leaf_index(self._train, t)
-        ids, new = leaf_values(self.loss, leaf, self._y - self._z_prev, self._w, self.learning_rate)
+        ids, new = refit_leaf_values(self.loss, leaf, self._y - self._z_prev, self._w, self.learning_rate)
         old = self._old_values(t, ids)
         new = np.where(np.isnan(new), old, new)
         new = self._set_values(t, ids, new)  # returns the values as the engine stores them

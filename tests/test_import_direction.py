@@ -40,6 +40,7 @@ FORBIDDEN = (
     "gbobjectives.lightgbm",
     "gbobjectives.catboost",
     "gbobjectives.sklearn",
+    "gbobjectives.persistence",
     "gbobjectives.estimators",
     "gbobjectives.dask",
     "gbobjectives.refit",

@@ -257,12 +257,6 @@ def _engine_raw_scores(scorer: Any, raw: Any, engine: str) -> tuple[np.ndarray, 
 
 _ENGINE_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
-#: Run the kernels in float32 on XGBoost's float32 margins. The float32 results differ from the
-#: public float64 ones on the same margins by a few float32 roundings (tests/test_fast_path.py
-#: bounds it: 32 * 2**-24 relative, times 1 + |margin| for multiclass), the precision in which
-#: both engines store gradients anyway; float32 arithmetic is ~2x faster (benchmarks/speed.py).
-FLOAT32_KERNELS = True
-
 
 def gradient_hessian(
     loss: Any, raw: Any, owner: Any, raw_y: Any, raw_w: Any, engine: str
@@ -282,9 +276,11 @@ def gradient_hessian(
     once per data set (``loss._prepare_labels``, cached with the validated labels), in
     cache-sized row blocks on a few threads (``engines/_blocked.py``).
     """
+    # XGBoost's float32 margins stay float32: the kernels' results differ from the public float64
+    # ones by a few float32 roundings (tests/test_fast_path.py bounds it: 32 * 2**-24 relative,
+    # times 1 + |margin| for multiclass), the precision both engines store gradients in anyway,
+    # and float32 arithmetic is ~2x faster (benchmarks/speed.py)
     z, check_finite = _engine_raw_scores(loss, raw, engine)
-    if z.dtype != np.float64 and not FLOAT32_KERNELS:
-        z = z.astype(np.float64)
     y, w, prepared = _labels_entry(loss, owner, raw_y, raw_w, z, engine)
     pkey = (loss, z.dtype, z.shape[1:])
     try:

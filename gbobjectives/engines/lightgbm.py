@@ -31,19 +31,47 @@ import numpy as np
 from gbobjectives._engine_hooks import register_adapter
 from gbobjectives._validation import check_scalar_param
 from gbobjectives.engines import _common
+from gbobjectives.engines._backend import EstimatorBackend, engine_seed, engine_threads
+from gbobjectives.losses.base import Loss
 from gbobjectives.refit import LeafRefit, learning_rate_of, supports_refit
 
 __all__ = ["objective", "metric", "train", "fold_start_into_booster", "Objective", "Metric", "LightGBMLeafRefit"]
 
 _ENGINE = "LightGBM"
 
-# every alias LightGBM accepts for these parameters (from its docs / config.h)
-_OBJECTIVE_ALIASES = ("objective", "objective_type", "app", "application", "loss")
-_LEARNING_RATE_ALIASES = ("learning_rate", "shrinkage_rate", "eta")
-_METRIC_ALIASES = ("metric", "metrics", "metric_types")
-_NUM_CLASS_ALIASES = ("num_class", "num_classes")
-_PRE_FILTER_ALIASES = ("feature_pre_filter",)
-_NUM_THREADS_ALIASES = ("num_threads", "num_thread", "nthread", "nthreads", "n_jobs")
+#: the one table of LightGBM parameter names we read or set: canonical name -> every alias
+#: LightGBM accepts for it (from its parameter documentation / config.h)
+PARAMETER_ALIASES: dict[str, tuple[str, ...]] = {
+    "objective": ("objective_type", "app", "application", "loss"),
+    "metric": ("metrics", "metric_types"),
+    "num_class": ("num_classes",),
+    "learning_rate": ("shrinkage_rate", "eta"),
+    "max_depth": (),
+    "num_leaves": ("num_leaf", "max_leaves", "max_leaf", "max_leaf_nodes"),
+    "bagging_fraction": ("sub_row", "subsample", "bagging"),
+    "bagging_freq": ("subsample_freq",),
+    "feature_fraction": ("sub_feature", "colsample_bytree"),
+    "min_sum_hessian_in_leaf": ("min_sum_hessian_per_leaf", "min_sum_hessian", "min_hessian", "min_child_weight"),
+    "min_data_in_leaf": ("min_data_per_leaf", "min_data", "min_child_samples", "min_samples_leaf"),
+    "lambda_l2": ("reg_lambda", "lambda", "l2_regularization"),
+    "lambda_l1": ("reg_alpha", "l1_regularization"),
+    "num_threads": ("num_thread", "nthread", "nthreads", "n_jobs"),
+    "seed": ("random_seed", "random_state"),
+    "verbosity": ("verbose",),
+    "feature_pre_filter": (),
+}
+
+
+def _names(parameter: str) -> tuple[str, ...]:
+    return (parameter, *PARAMETER_ALIASES[parameter])
+
+
+_OBJECTIVE_ALIASES = _names("objective")
+_LEARNING_RATE_ALIASES = _names("learning_rate")
+_METRIC_ALIASES = _names("metric")
+_NUM_CLASS_ALIASES = _names("num_class")
+_PRE_FILTER_ALIASES = _names("feature_pre_filter")
+_NUM_THREADS_ALIASES = _names("num_threads")
 
 
 def _labels_weights(dataset: Any) -> tuple[Any, Any]:
@@ -372,6 +400,93 @@ class LightGBMLeafRefit(LeafRefit):
         after.before_iteration = False  # type: ignore[attr-defined]
         after.order = 0  # type: ignore[attr-defined]
         return [attach, after]
+
+
+# ------------------------------------------------------------------ scikit-learn estimators
+def _lightgbm_input(X: Any) -> Any:
+    # LightGBM recognises scipy's csr_matrix but not the newer csr_array (it would warn and convert)
+    import scipy.sparse as sp
+
+    if sp.issparse(X) and not isinstance(X, sp.spmatrix):
+        return sp.csr_matrix(X)
+    return X
+
+
+class LightGBMBackend(EstimatorBackend):
+    """The estimators' LightGBM back-end: :func:`train` on Datasets built from the arrays."""
+
+    name = "lightgbm"
+    aliases = PARAMETER_ALIASES
+    objective_keys = _OBJECTIVE_ALIASES
+
+    def translate(self, est: Any, loss: Loss) -> dict[str, Any]:
+        subsample = 1.0 if est.subsample is None else est.subsample
+        return {
+            "learning_rate": est.learning_rate,
+            "max_depth": est.max_depth,
+            "num_leaves": est.num_leaves,
+            "bagging_fraction": est.subsample,
+            # LightGBM only bags when bagging_freq > 0; XGBoost's subsample resamples every round
+            "bagging_freq": 1 if subsample < 1.0 else None,
+            "feature_fraction": est.colsample_bytree,
+            "min_sum_hessian_in_leaf": est.min_child_weight,
+            "min_data_in_leaf": est.min_child_samples,
+            "lambda_l2": est.reg_lambda,
+            "lambda_l1": est.reg_alpha,
+            "num_threads": engine_threads(est.n_jobs),
+            "seed": engine_seed(est.random_state),
+            "verbosity": -1,
+            # keep features that cannot split under min_data_in_leaf: on tiny data LightGBM would
+            # otherwise drop every feature and abort with a fatal error under a custom objective
+            "feature_pre_filter": False,
+        }
+
+    def train(self, est, loss, params, X, y, w, evals, n_rounds, early_stopping_rounds):
+        import lightgbm as lgb
+
+        # XGBoost's DMatrix option; LightGBM reads pandas 'category' columns natively and would
+        # warn about an unknown parameter
+        params.pop("enable_categorical", None)
+        _common.check_lightgbm_labels("y", y)  # LightGBM clamps labels to +-1e38 (float32) silently
+        X = _lightgbm_input(X)
+        evals = [(_lightgbm_input(Xv), yv, wv) for Xv, yv, wv in evals]
+        dtrain = lgb.Dataset(X, label=y, weight=w, free_raw_data=True)
+        valid = [lgb.Dataset(Xv, label=yv, weight=wv, reference=dtrain) for Xv, yv, wv in evals]
+        history: dict = {}
+        callbacks = [lgb.record_evaluation(history)]
+        if early_stopping_rounds and valid:
+            # the loss's own metric is reported first by gbobjectives.lightgbm.train
+            callbacks.append(lgb.early_stopping(early_stopping_rounds, first_metric_only=True, verbose=False))
+        booster = train(
+            loss,
+            params,
+            dtrain,
+            n_rounds,
+            valid_sets=valid or None,
+            valid_names=[f"valid_{i}" for i in range(len(valid))] or None,
+            callbacks=callbacks,
+            refit_leaves=getattr(est, "refit_leaves", None),
+        )
+        # LightGBM's best_iteration counts rounds from 1; we report XGBoost's 0-based index
+        best = int(booster.best_iteration) - 1 if early_stopping_rounds and valid else None
+        return booster, best, history
+
+    def predict_raw(self, booster: Any, X: Any, n_rounds: int, n_threads: int | None) -> np.ndarray:
+        X = _lightgbm_input(X)
+        kwargs = {} if n_threads is None else {"num_threads": n_threads}
+        return np.asarray(booster.predict(X, raw_score=True, num_iteration=n_rounds, **kwargs), dtype=np.float64)
+
+    def importances(self, booster: Any, n_rounds: int, n_features: int) -> np.ndarray:
+        # LightGBM's "gain" is the total gain of the splits on each feature
+        return np.asarray(booster.feature_importance(importance_type="gain", iteration=n_rounds), dtype=np.float64)
+
+    def dumps(self, booster: Any) -> str:
+        return booster.model_to_string(num_iteration=-1)
+
+    def loads(self, text: str) -> Any:
+        import lightgbm as lgb
+
+        return lgb.Booster(model_str=text)
 
 
 # what ``loss.lightgbm_objective`` and ``x.lightgbm_metric`` call (see gbobjectives/_engine_hooks.py)

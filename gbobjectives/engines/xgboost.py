@@ -28,13 +28,29 @@ import numpy as np
 
 from gbobjectives._engine_hooks import register_adapter
 from gbobjectives.engines import _common
+from gbobjectives.engines._backend import EstimatorBackend, engine_seed, engine_threads
+from gbobjectives.losses.base import Loss
 from gbobjectives.refit import LeafRefit, learning_rate_of, supports_refit
 
 __all__ = ["objective", "metric", "train", "Objective", "Metric", "XGBoostLeafRefit"]
 
 _ENGINE = "XGBoost"
-#: the names XGBoost accepts for its learning rate
-_LEARNING_RATE_ALIASES = ("eta", "learning_rate")
+#: the one table of XGBoost parameter names we read or set: canonical name -> its aliases
+PARAMETER_ALIASES: dict[str, tuple[str, ...]] = {
+    "eta": ("learning_rate",),
+    "max_depth": (),
+    "max_leaves": (),
+    "subsample": (),
+    "colsample_bytree": (),
+    "min_child_weight": (),
+    "lambda": ("reg_lambda",),
+    "alpha": ("reg_alpha",),
+    "nthread": ("n_jobs",),
+    "seed": ("random_state",),
+    "verbosity": (),
+    "tree_method": (),
+}
+_LEARNING_RATE_ALIASES = ("eta", *PARAMETER_ALIASES["eta"])
 
 
 def _labels_weights(dmatrix: Any) -> tuple[np.ndarray, np.ndarray | None]:
@@ -298,6 +314,88 @@ class XGBoostLeafRefit(LeafRefit):
                 return refit.write_leaves(model)
 
         return _Callback()
+
+
+# ------------------------------------------------------------------ scikit-learn estimators
+class XGBoostBackend(EstimatorBackend):
+    """The estimators' XGBoost back-end: :func:`train` on DMatrix objects built from the arrays."""
+
+    name = "xgboost"
+    aliases = PARAMETER_ALIASES
+
+    def translate(self, est: Any, loss: Loss) -> dict[str, Any]:
+        if est.min_child_samples is not None:
+            raise ValueError(
+                "min_child_samples is a LightGBM parameter (XGBoost limits leaves by Hessian sum only: "
+                "use min_child_weight); set it to None with engine='xgboost'"
+            )
+        return {
+            "eta": est.learning_rate,
+            "max_depth": est.max_depth,
+            "max_leaves": est.num_leaves,
+            "subsample": est.subsample,
+            "colsample_bytree": est.colsample_bytree,
+            "min_child_weight": est.min_child_weight,
+            "lambda": est.reg_lambda,
+            "alpha": est.reg_alpha,
+            "nthread": engine_threads(est.n_jobs),
+            "seed": engine_seed(est.random_state),
+            "verbosity": 0,
+            "tree_method": "hist",
+        }
+
+    def train(self, est, loss, params, X, y, w, evals, n_rounds, early_stopping_rounds):
+        import xgboost as xgb
+
+        # a DMatrix option, not a booster parameter (XGBoost would warn that it is unused);
+        # pandas 'category' columns need it, everything else ignores it
+        categorical = bool(params.pop("enable_categorical", True))
+        # XGBoost stores everything as float32: beyond 3.4e38 it fails inside the engine
+        _common.check_xgboost_inputs(X, y, w)
+        for i, (Xv, yv, wv) in enumerate(evals):
+            _common.check_xgboost_inputs(Xv, yv, wv, prefix=f"eval_set[{i}] ")
+        nthread = params.get("nthread", -1)
+        dtrain = xgb.DMatrix(X, label=y, weight=w, nthread=nthread, enable_categorical=categorical)
+        dvalid = [
+            (xgb.DMatrix(Xv, label=yv, weight=wv, nthread=nthread, enable_categorical=categorical), f"valid_{i}")
+            for i, (Xv, yv, wv) in enumerate(evals)
+        ]
+        history: dict = {}
+        booster = train(
+            loss,
+            params,
+            dtrain,
+            n_rounds,
+            evals=dvalid,
+            early_stopping_rounds=early_stopping_rounds if dvalid else None,
+            evals_result=history,
+            verbose_eval=False,
+            refit_leaves=getattr(est, "refit_leaves", None),
+        )
+        best = int(booster.best_iteration) if early_stopping_rounds and dvalid else None
+        return booster, best, history
+
+    def predict_raw(self, booster: Any, X: Any, n_rounds: int, n_threads: int | None) -> np.ndarray:
+        import xgboost as xgb
+
+        d = xgb.DMatrix(X, nthread=-1 if n_threads is None else n_threads, enable_categorical=True)
+        return np.asarray(booster.predict(d, output_margin=True, iteration_range=(0, n_rounds)), dtype=np.float64)
+
+    def importances(self, booster: Any, n_rounds: int, n_features: int) -> np.ndarray:
+        # total gain over the rounds used to predict (a Booster slice keeps whole rounds, all K trees)
+        scores = booster[:n_rounds].get_score(importance_type="total_gain")
+        names = booster.feature_names or [f"f{i}" for i in range(n_features)]
+        return np.array([scores.get(name, 0.0) for name in names], dtype=np.float64)
+
+    def dumps(self, booster: Any) -> str:
+        return bytes(booster.save_raw(raw_format="json")).decode("utf-8")
+
+    def loads(self, text: str) -> Any:
+        import xgboost as xgb
+
+        booster = xgb.Booster()
+        booster.load_model(bytearray(text.encode("utf-8")))
+        return booster
 
 
 # what ``loss.xgboost_objective`` and ``x.xgboost_metric`` call (see gbobjectives/_engine_hooks.py)
