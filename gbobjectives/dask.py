@@ -229,7 +229,7 @@ def _combine_stats(stats: list[dict[str, Any]], loss: Any) -> dict[str, Any]:
 
 def _root_find(run: _Runner, loss: Any, lo: float, hi: float) -> float:
     """Root of the increasing G(c) = sum w g(c - y) in [lo, hi]: the single-machine solver, distributed."""
-    from gbobjectives.losses.regression import solve_increasing
+    from gbobjectives.losses._solvers import solve_increasing
 
     def G(c: float) -> float:
         return float(np.sum(run.map(_block_gradient_sum, loss, float(c))))

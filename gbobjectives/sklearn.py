@@ -54,7 +54,7 @@ from gbobjectives.engines.catboost import CatBoostBackend
 from gbobjectives.engines.lightgbm import LightGBMBackend
 from gbobjectives.engines.xgboost import XGBoostBackend
 from gbobjectives.losses import LOSSES, HuberLoss, Loss, MulticlassFocalLoss, WeightedLogLoss
-from gbobjectives.losses.regression import robust_scale
+from gbobjectives.losses._solvers import robust_scale
 from gbobjectives.persistence import estimator_document, load_model
 from gbobjectives.refit import supports_refit
 

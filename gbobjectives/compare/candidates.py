@@ -12,8 +12,8 @@ import numpy as np
 
 from gbobjectives.compare.settings import _LGB_BUILTIN, _RECIPES, _XGB_BUILTIN, DEFAULT_LOSSES, ENGINES, CompareError
 from gbobjectives.losses import Loss, MulticlassFocalLoss, WeightedLogLoss, registry
+from gbobjectives.losses._solvers import robust_scale
 from gbobjectives.losses.base import format_param
-from gbobjectives.losses.regression import robust_scale
 
 
 @dataclass(frozen=True)
