@@ -1,6 +1,6 @@
 """A public finite-difference audit of gradients and Hessians that neither misses bugs nor cries wolf.
 
-Design (MATH.md, "A finite-difference checker"):
+Design (docs/math.md, "The audit's tolerance"):
 
 * Step ``h = eps**(1/5) * scale`` (``scale`` is the loss's length scale: 1 or delta), not
   scaled by |z|, made exactly representable as ``h := (z + h) - z``; 5-point stencil.
@@ -272,7 +272,7 @@ def check_gradients(
         one_sided[col] = (losses[-1], losses[0], losses[1])
 
     # Rounding inside the computation of a value f behaves like rounding of every input:
-    # about eps * sum_k |z_k| |df/dz_k|. For a single column this is MATH.md's N_input;
+    # about eps * sum_k |z_k| |df/dz_k|. For a single column this is docs/math.md's N_input;
     # for multiclass rows the other logits matter too (e.g. a = z_c - logsumexp).
     absz = np.abs(z2)
     input_loss = 1.5 * _EPS * np.sum(absz * np.abs(d_loss), axis=1)

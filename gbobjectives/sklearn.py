@@ -5,7 +5,7 @@ through :func:`gbobjectives.xgboost.train` / :func:`gbobjectives.lightgbm.train`
 booster starts from ``loss.init_score`` (the best constant) and its raw predictions include
 that start. Probabilities come from the loss's own link (sigmoid / softmax), never from the
 engine's scikit-learn wrapper, which returns raw scores or the wrong link for custom
-objectives (see ENGINES.md).
+objectives (see docs/engines.md).
 
 Persistence without pickle: :meth:`BoostedClassifier.save` writes one JSON file holding the
 engine's own model text, the loss's class name and parameters, the classes and feature

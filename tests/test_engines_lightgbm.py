@@ -1,4 +1,4 @@
-"""LightGBM native API: adapters, the folded start score and every trap of shared/ENGINES.md."""
+"""LightGBM native API: adapters, the folded start score and every trap of docs/engines.md."""
 
 from __future__ import annotations
 

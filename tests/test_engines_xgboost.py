@@ -1,4 +1,4 @@
-"""XGBoost native API: adapters, start scores and every trap of shared/ENGINES.md, on real models."""
+"""XGBoost native API: adapters, start scores and every trap of docs/engines.md, on real models."""
 
 from __future__ import annotations
 
