@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 
 from gbobjectives._validation import check_sample_weight
+from gbobjectives.losses.registry import spec_of
 
 __all__ = [
     "init_score",
@@ -138,13 +139,11 @@ class _Runner:
             # the upstream graph (e.g. re-reading parquet) on every pass
             blocks = list(client.persist(blocks)) if client is not None else list(dask.persist(*blocks))
         self.blocks = blocks
-        self.passes = 0
 
     def map(self, func: Any, *args: Any) -> list[Any]:
         import dask
 
         tasks = [dask.delayed(func, pure=True)(b, *args) for b in self.blocks]
-        self.passes += 1
         if self.client is not None:
             return list(self.client.gather(self.client.compute(tasks)))
         return list(dask.compute(*tasks))
@@ -230,7 +229,7 @@ def _combine_stats(stats: list[dict[str, Any]], loss: Any) -> dict[str, Any]:
 
 def _root_find(run: _Runner, loss: Any, lo: float, hi: float) -> float:
     """Root of the increasing G(c) = sum w g(c - y) in [lo, hi]: the single-machine solver, distributed."""
-    from gbobjectives.losses.regression import solve_increasing
+    from gbobjectives.losses._solvers import solve_increasing
 
     def G(c: float) -> float:
         return float(np.sum(run.map(_block_gradient_sum, loss, float(c))))
@@ -366,9 +365,9 @@ def _init_score_from_blocks(
         if W.size < 2:
             W = np.pad(W, (0, 2 - W.size))  # K >= 2, as loss.check_y infers it on one machine
         return loss.init_score(np.arange(W.size), W)
-    tau = getattr(loss, "quantile", None)
-    if tau is not None:
-        return _weighted_quantile(run, float(tau), s["W"], int(sketch_size), int(gather_limit))
+    # the loss declares how its best constant is found (gbobjectives/losses/registry.py)
+    if spec_of(loss).init_score_method == "weighted_quantile":
+        return _weighted_quantile(run, float(loss.quantile_level), s["W"], int(sketch_size), int(gather_limit))
     return _root_find(run, loss, s["min"], s["max"])
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gbobjectives._extras import pip_install_hint
-from gbobjectives.losses import LOSSES
+from gbobjectives.losses import registry
 from gbobjectives.losses.base import Loss
 
 if TYPE_CHECKING:  # only for annotations: matplotlib stays an optional dependency
@@ -329,27 +329,19 @@ def plot_loss(
 
 
 # ---------------------------------------------------------------------- command-line helpers
-def _normalise(name: str) -> str:
-    return name.lower().replace("-", "").replace("_", "")
-
-
 def find_loss_class(name: str) -> type[Loss]:
-    """The loss class called ``name``: class name or short name, case-insensitive.
+    """The loss class called ``name``: class name, short name or alias, case-insensitive.
 
-    ``"FocalLoss"``, ``"focal"``, ``"huber"``, ``"mfocal"``, ``"log-cosh"`` all work.
+    ``"FocalLoss"``, ``"focal"``, ``"huber"``, ``"mfocal"``, ``"log-cosh"`` all work, and so
+    does the name of a user's loss once its module is imported (the loss registry).
     Raises ValueError listing the available losses otherwise.
     """
-    wanted = _normalise(name)
-    for cls_name, cls in LOSSES.items():
-        aliases = {
-            _normalise(cls_name),
-            _normalise(cls_name).removesuffix("loss"),
-            _normalise(cls.short_name),
-        }
-        if wanted in aliases:
-            return cls
-    available = ", ".join(f"{n} ({c.short_name})" for n, c in LOSSES.items())
-    raise ValueError(f"unknown loss {name!r}; available: {available}")
+    try:
+        return registry.find_loss_class(name)
+    except ValueError:
+        classes = sorted(registry.registered_classes(named=True), key=lambda c: c.__name__)
+        available = ", ".join(f"{cls.__name__} ({cls.short_name})" for cls in classes)
+        raise ValueError(f"unknown loss {name!r}; available: {available}") from None
 
 
 def _convert(cls: type[Loss], name: str, text: str) -> Any:

@@ -42,13 +42,14 @@ scores (the new tree's leaf value was just added to each): :func:`leaf_from_scor
 exact or declined (then the tree is traversed as above; validation rows always are).
 
 Entry points: the ``refit_leaves=`` option of :func:`gbobjectives.xgboost.train` and
-:func:`gbobjectives.lightgbm.train` (default: on for losses with a leaf rule), or
-:func:`refit_callback` to wire the mechanism into another training loop.
+:func:`gbobjectives.lightgbm.train` (default: on for losses with a leaf rule). This module is the
+engine-free core (:class:`LeafRefit`); each engine's subclass lives next to its engine
+(``gbobjectives.engines.xgboost.XGBoostLeafRefit``, ``gbobjectives.engines.lightgbm.LightGBMLeafRefit``),
+so the dependency points from the engines to this module only.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -57,17 +58,12 @@ import numpy as np
 __all__ = [
     "supports_refit",
     "structure_loss",
+    "refit_leaf_values",
     "leaf_values",
     "leaf_from_score_change",
-    "refit_callback",
+    "learning_rate_of",
     "LeafRefit",
-    "XGBoostLeafRefit",
-    "LightGBMLeafRefit",
 ]
-
-_XGB_LR_ALIASES = ("eta", "learning_rate")
-_LGB_LR_ALIASES = ("learning_rate", "shrinkage_rate", "eta")
-_LGB_THREAD_ALIASES = ("num_threads", "num_thread", "nthread", "nthreads", "n_jobs")
 
 
 def supports_refit(loss: Any) -> bool:
@@ -93,7 +89,7 @@ def structure_loss(loss: Any) -> Any:
     return loss
 
 
-def leaf_values(
+def refit_leaf_values(
     loss: Any, leaf: np.ndarray, residual: np.ndarray, weight: np.ndarray, learning_rate: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Leaf ids present in ``leaf`` and their refit values ``learning_rate * loss.leaf_value(...)``.
@@ -107,7 +103,7 @@ def leaf_values(
     Example
     -------
     >>> from gbobjectives import QuantileLoss
-    >>> ids, v = leaf_values(QuantileLoss(0.5), np.array([3, 1, 3]), np.array([1.0, 5.0, 2.0]), np.ones(3), 0.5)
+    >>> ids, v = refit_leaf_values(QuantileLoss(0.5), np.array([3, 1, 3]), np.array([1.0, 5.0, 2.0]), np.ones(3), 0.5)
     >>> ids.tolist(), v.tolist()  # leaf 3: the median of {1, 2} is 1.5
     ([1, 3], [2.5, 0.75])
     """
@@ -177,7 +173,12 @@ def leaf_from_score_change(
     return sid[pos]
 
 
-def _learning_rate(params: dict[str, Any], aliases: Sequence[str], default: float) -> float:
+#: the former name of :func:`refit_leaf_values` (a loss's own batched rule is ``loss.leaf_values``)
+leaf_values = refit_leaf_values
+
+
+def learning_rate_of(params: dict[str, Any], aliases: Sequence[str], default: float) -> float:
+    """The learning rate in ``params`` under the first of the engine's ``aliases`` present, else ``default``."""
     for a in aliases:
         if a in params:
             return float(params[a])
@@ -255,7 +256,7 @@ class LeafRefit:
             )
         t = self.n_refit
         leaf = self._train_leaf(t)
-        ids, new = leaf_values(self.loss, leaf, self._y - self._z_prev, self._w, self.learning_rate)
+        ids, new = refit_leaf_values(self.loss, leaf, self._y - self._z_prev, self._w, self.learning_rate)
         old = self._old_values(t, ids)
         new = np.where(np.isnan(new), old, new)
         new = self._set_values(t, ids, new)  # returns the values as the engine stores them
@@ -327,217 +328,3 @@ class LeafRefit:
 
     def _set_values(self, t: int, ids: np.ndarray, values: np.ndarray) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
-
-
-class XGBoostLeafRefit(LeafRefit):
-    """Leaf refit for ``xgboost.train``: pass :meth:`objective` as ``obj``, metrics through
-    :meth:`wrap_metric`, and :meth:`callback` in ``callbacks`` (first, so that the leaf values
-    are written before e.g. ``EarlyStopping(save_best=True)`` slices the model)."""
-
-    engine = "XGBoost"
-
-    def __init__(self, loss: Any, params: dict[str, Any], dtrain: Any) -> None:
-        w = dtrain.get_weight()
-        super().__init__(loss, _learning_rate(params, _XGB_LR_ALIASES, 0.3), dtrain.get_label(), w, dtrain)
-        if params.get("booster", "gbtree") != "gbtree" or int(params.get("num_parallel_tree", 1)) != 1:
-            raise ValueError("leaf refit needs booster='gbtree' with one tree per round (num_parallel_tree=1)")
-        self._pending: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        self._slice: tuple[int, Any, dict] | None = None
-
-    def _engine_objective(self, z: np.ndarray, data: Any) -> tuple[np.ndarray, np.ndarray]:
-        from gbobjectives.engines.xgboost import objective
-
-        return objective(self.structure_loss, z, data)
-
-    def _n_trees(self) -> int:
-        return int(self.booster.num_boosted_rounds())
-
-    def _tree(self, t: int) -> tuple[Any, dict]:
-        # one-tree slice (pred_leaf only accepts iteration ranges starting at 0; slicing is
-        # ~5 ms at 20k rows whatever the model size) and its JSON for the old leaf values
-        if self._slice is None or self._slice[0] != t:
-            sl = self.booster[t : t + 1]
-            tree = json.loads(sl.save_raw("json"))["learner"]["gradient_booster"]["model"]["trees"][0]
-            self._slice = (t, sl, tree)
-        return self._slice[1], self._slice[2]
-
-    def _leaf_index(self, data: Any, t: int) -> np.ndarray:
-        sl, _ = self._tree(t)
-        return np.asarray(sl.predict(data, pred_leaf=True), dtype=np.intp).ravel()
-
-    def _old_values(self, t: int, ids: np.ndarray) -> np.ndarray:
-        _, tree = self._tree(t)
-        return np.asarray(tree["split_conditions"], dtype=np.float64)[ids]
-
-    _score_eps = 2.0**-24  # XGBoost caches float32 margins
-
-    def _train_scores_now(self) -> np.ndarray | None:
-        # the prediction cache XGBoost's own update() reads (a copy, ~1.5 ms at 1M rows)
-        raw = self.booster.predict(self._train, output_margin=True, training=True)
-        return np.asarray(raw, dtype=np.float64).ravel()
-
-    def _leaf_table(self, t: int) -> tuple[np.ndarray, np.ndarray]:
-        _, tree = self._tree(t)
-        leaves = np.flatnonzero(np.asarray(tree["left_children"]) == -1)
-        return leaves, np.asarray(tree["split_conditions"], dtype=np.float64)[leaves]
-
-    def _set_values(self, t: int, ids: np.ndarray, values: np.ndarray) -> np.ndarray:
-        stored = values.astype(np.float32).astype(np.float64)  # XGBoost keeps float32 leaves
-        self._pending[t] = (ids, stored)
-        return stored
-
-    def write_leaves(self, booster: Any) -> Any:
-        """Write the recorded leaf values into ``booster`` (one JSON round trip), in place."""
-        self.sync()
-        if not self._pending:
-            return booster
-        config = booster.save_config()
-        model = json.loads(booster.save_raw("json"))
-        trees = model["learner"]["gradient_booster"]["model"]["trees"]
-        for t, (ids, vals) in self._pending.items():
-            tree = trees[t]
-            for nid, v in zip(ids.tolist(), vals.tolist()):
-                # a leaf's value lives in split_conditions (read by prediction) and base_weights
-                tree["split_conditions"][nid] = v
-                tree["base_weights"][nid] = v
-        booster.load_model(bytearray(json.dumps(model).encode()))
-        booster.load_config(config)
-        self._pending.clear()
-        return booster
-
-    def callback(self) -> Any:
-        """An ``xgboost.callback.TrainingCallback`` driving this refit."""
-        import xgboost as xgb
-
-        refit = self
-
-        class _Callback(xgb.callback.TrainingCallback):
-            def before_training(self, model: Any) -> Any:
-                refit._attach(model)
-                return model
-
-            def after_iteration(self, model: Any, epoch: int, evals_log: Any) -> bool:
-                refit.sync()
-                return False
-
-            def after_training(self, model: Any) -> Any:
-                return refit.write_leaves(model)
-
-        return _Callback()
-
-
-class LightGBMLeafRefit(LeafRefit):
-    """Leaf refit for ``lightgbm.train``: ``params["objective"] = refit.objective``, metrics
-    through :meth:`wrap_metric`, and :meth:`callbacks` in ``callbacks``. ``X`` is the raw
-    feature matrix of ``train_set`` (LightGBM can only compute leaf indices from raw data);
-    ``valid`` pairs each validation Dataset with its raw matrix."""
-
-    engine = "LightGBM"
-
-    def __init__(
-        self,
-        loss: Any,
-        params: dict[str, Any],
-        train_set: Any,
-        X: Any,
-        y: Any,
-        w: Any,
-        valid: Sequence[tuple[Any, Any]] = (),
-    ) -> None:
-        super().__init__(loss, _learning_rate(params, _LGB_LR_ALIASES, 0.1), y, w, train_set)
-        # Booster.predict takes its thread count from its own keyword arguments, not from the
-        # training parameters: without this, pred_leaf ran on every core under num_threads=1
-        # and stalled for 6-56 s when another process held the cores (issue 13)
-        self._predict_kw = {k: params[k] for k in _LGB_THREAD_ALIASES if k in params and params[k] not in (None, 0, -1)}
-        self._raw: dict[int, Any] = {id(train_set): X}
-        for ds, Xv in valid:
-            if ds is train_set:
-                continue
-            self._raw[id(ds)] = Xv
-            self.add_eval(ds, int(Xv.shape[0]))
-
-    def _engine_objective(self, z: np.ndarray, data: Any) -> tuple[np.ndarray, np.ndarray]:
-        from gbobjectives.engines.lightgbm import objective
-
-        return objective(self.structure_loss, z, data)
-
-    def _n_trees(self) -> int:
-        return int(self.booster.num_trees())
-
-    def _leaf_index(self, data: Any, t: int) -> np.ndarray:
-        leaf = self.booster.predict(
-            self._raw[id(data)], pred_leaf=True, start_iteration=t, num_iteration=1, **self._predict_kw
-        )
-        return np.asarray(leaf, dtype=np.intp).ravel()
-
-    def _old_values(self, t: int, ids: np.ndarray) -> np.ndarray:
-        return np.array([self.booster.get_leaf_output(t, int(i)) for i in ids], dtype=np.float64)
-
-    # Reading the leaf table costs ~5 ms (model_to_string of one tree); pred_leaf costs ~0.17 ms
-    # per 1,000 rows, so scores pay off from some 30k rows on
-    _SCORES_MIN_ROWS = 50_000
-
-    def _train_scores_now(self) -> np.ndarray | None:
-        # LightGBM's C API for the training scores (what Booster.update hands the objective),
-        # through its size query first; None (traverse instead) for anything unexpected
-        import ctypes
-
-        try:
-            from lightgbm.basic import _LIB
-
-            handle = self.booster._handle
-            if getattr(self.booster, "train_set", None) is not self._train:
-                return None
-            n = ctypes.c_int64(0)
-            if _LIB.LGBM_BoosterGetNumPredict(handle, ctypes.c_int(0), ctypes.byref(n)) != 0 or n.value != self._y.size:
-                return None
-            out = np.empty(n.value)
-            ptr = out.ctypes.data_as(ctypes.POINTER(ctypes.c_double))
-            if _LIB.LGBM_BoosterGetPredict(handle, ctypes.c_int(0), ctypes.byref(n), ptr) != 0:
-                return None
-        except Exception:  # another LightGBM build: traverse
-            return None
-        return out
-
-    def _leaf_table(self, t: int) -> tuple[np.ndarray, np.ndarray]:
-        # the leaf outputs (shrinkage applied) of tree t, printed with round-trip precision
-        text = self.booster.model_to_string(start_iteration=t, num_iteration=1)
-        line = next(ln for ln in text.splitlines() if ln.startswith("leaf_value="))
-        values = np.array(line[len("leaf_value=") :].split(), dtype=np.float64)
-        return np.arange(values.size), values
-
-    def _set_values(self, t: int, ids: np.ndarray, values: np.ndarray) -> np.ndarray:
-        for i, v in zip(ids.tolist(), values.tolist()):
-            self.booster.set_leaf_output(t, i, v)
-        return values
-
-    def callbacks(self) -> list[Callable]:
-        """Two LightGBM callbacks: one captures the booster before the first update, one
-        refits after each update (order 0: before early stopping reads the scores)."""
-
-        def attach(env: Any) -> None:
-            self._attach(env.model)
-            self.sync()
-
-        attach.before_iteration = True  # type: ignore[attr-defined]
-        attach.order = 0  # type: ignore[attr-defined]
-
-        def after(env: Any) -> None:
-            self.sync()
-
-        after.before_iteration = False  # type: ignore[attr-defined]
-        after.order = 0  # type: ignore[attr-defined]
-        return [attach, after]
-
-
-def refit_callback(loss: Any, engine: str, params: dict[str, Any], train_data: Any, **kwargs: Any) -> LeafRefit:
-    """The refit object for ``engine`` ("xgboost" or "lightgbm"); see the classes for wiring.
-
-    LightGBM needs ``X=`` (raw training features), ``y=``, ``w=`` and optionally ``valid=``
-    [(Dataset, raw X)]. Register XGBoost evaluation DMatrix objects with ``add_eval``.
-    """
-    if engine == "xgboost":
-        return XGBoostLeafRefit(loss, params, train_data, **kwargs)
-    if engine == "lightgbm":
-        return LightGBMLeafRefit(loss, params, train_data, **kwargs)
-    raise ValueError(f"engine must be 'xgboost' or 'lightgbm', got {engine!r}")

@@ -1,4 +1,4 @@
-"""XGBoost native API: adapters, start scores and every trap of shared/ENGINES.md, on real models."""
+"""XGBoost native API: adapters, start scores and every trap of docs/engines.md, on real models."""
 
 from __future__ import annotations
 
@@ -308,3 +308,19 @@ def test_import_without_engines():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip()
+
+
+def test_adapter_objects_equal_the_bound_methods():
+    """``gbo.xgboost.Objective(loss)`` / ``Metric(loss)`` train the same model as the bound methods and pickle."""
+    X, y = binary()
+    loss = gbo.FocalLoss(gamma=2.0, alpha=0.25)
+    d = xgb.DMatrix(X, label=y)
+    obj, met = gbo.xgboost.Objective(loss), gbo.xgboost.Metric(loss)
+    assert pickle.loads(pickle.dumps(obj)) == obj and pickle.loads(pickle.dumps(met)) == met
+    a = xgb.train(PARAMS, d, 3, obj=obj, custom_metric=met, evals=[(d, "t")], verbose_eval=False)
+    b = xgb.train(PARAMS, d, 3, obj=loss.xgboost_objective, custom_metric=loss.xgboost_metric, verbose_eval=False)
+    np.testing.assert_array_equal(_margin(a, X), _margin(b, X))
+    assert met(_margin(a, X), d) == loss.xgboost_metric(_margin(a, X), d)
+    assert met.higher_is_better is False and gbo.xgboost.Metric(gbo.LogLossHit()).higher_is_better is True
+    with pytest.raises(TypeError, match="gbobjectives loss"):
+        gbo.xgboost.Objective("focal")

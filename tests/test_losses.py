@@ -335,3 +335,21 @@ def test_property_random_losses_and_points(case):
     if not loss.hessian_is_exact:
         assert np.all(h >= 0)
     assert result.passed, (result, result.worst, result.problems)
+
+
+def test_huber_init_score_where_breakpoints_round():
+    """Residuals beyond 2^51 delta: r - delta rounds onto a neighbouring double, and the linear
+    piece between the rounded breakpoints once gave 1.1e15 instead of 4.5e15 (found by the
+    property test). The minimiser is within one double of r - 0.375 here."""
+    y = np.array([4.50360016e15, 0.0, 0.0, 0.0])
+    w = np.array([4.0, 1.0, 1.0, 1.0])
+    loss = gbo.HuberLoss(delta=0.5)
+    c = loss.init_score(y, w)
+    assert abs(c - (y[0] - 0.375)) <= 1.0
+    best = loss.loss(y, np.full(4, c), w).sum()
+    for other in (c - 1e-3 * y[0], c + 1e-3 * y[0], y[0] / 4):
+        assert best <= loss.loss(y, np.full(4, other), w).sum()
+    # the leaf rule solves the same equation for many groups at once: same answer per group
+    r = np.concatenate([y, y])
+    ids, vals = gbo.refit.leaf_values(loss, np.repeat([0, 1], 4), r, np.concatenate([w, w]), 1.0)
+    assert ids.tolist() == [0, 1] and vals.tolist() == [c, c]

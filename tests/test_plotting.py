@@ -1,7 +1,7 @@
 """Tests of ``gbobjectives.plotting.plot_loss`` and the ``gbobjectives plot`` command.
 
 The plotted data are compared with loss/gradient/Hessian values written out here from
-the formulas in MATH.md (plain ``math``), not with the package's own functions, so a
+the formulas in docs/math.md (plain ``math``), not with the package's own functions, so a
 plot that silently draws the wrong quantity (or the wrong label, or the wrong axis)
 fails.
 """

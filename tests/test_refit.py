@@ -351,9 +351,9 @@ def test_huber_leaf_values_match_the_reference_scalar_solver(newton_steps, monke
     # weights), so both solvers must agree up to the summation order of G. The batched solver
     # takes Newton steps, then hands the groups still open to the sorting solver: both paths
     # (and their mix) are checked
-    from gbobjectives.losses import regression
+    from gbobjectives.losses import _solvers
 
-    monkeypatch.setattr(regression, "_HUBER_NEWTON_STEPS", newton_steps)
+    monkeypatch.setattr(_solvers, "_HUBER_NEWTON_STEPS", newton_steps)
     rng = np.random.default_rng(11)
     checked = 0
     for _ in range(150):
@@ -413,7 +413,7 @@ def test_refit_leaf_values_batched_and_per_leaf_paths_agree() -> None:
 def test_unit_weight_selection_equals_the_sorting_rule(monkeypatch, tie_break: str) -> None:
     # unit weights above _SELECT_MIN rows take np.partition instead of a sort: the same order
     # statistics, so the same bits, for every tau (0, 1, dyadic, tiny) and with many ties
-    from gbobjectives.losses import regression
+    from gbobjectives.losses import _solvers
 
     rng = np.random.default_rng(5)
     for trial in range(200):
@@ -421,7 +421,7 @@ def test_unit_weight_selection_equals_the_sorting_rule(monkeypatch, tie_break: s
         y = rng.normal(size=n) if trial % 2 else rng.integers(0, 4, n).astype(float)
         for tau in (0.0, 1e-12, 0.1, 0.25, 1 / 3, 0.5, 0.9, 1 - 1e-16, 1.0, float(rng.random())):
             fast = weighted_quantile(y, np.ones(n), tau, tie_break)
-            monkeypatch.setattr(regression, "_SELECT_MIN", 10**9)
+            monkeypatch.setattr(_solvers, "_SELECT_MIN", 10**9)
             slow = weighted_quantile(y, np.ones(n), tau, tie_break)
             monkeypatch.undo()
             assert fast == slow, (n, tau)
@@ -430,15 +430,15 @@ def test_unit_weight_selection_equals_the_sorting_rule(monkeypatch, tie_break: s
 def test_stable_order_per_group_and_global_sorts_agree(monkeypatch) -> None:
     # the two ways of sorting rows by (group, residual) - each group on its own (few groups) or one
     # global sort (many groups) - must give the same permutation, ties kept in row order
-    from gbobjectives.losses import regression
+    from gbobjectives.losses import _solvers
 
     rng = np.random.default_rng(13)
     for _ in range(60):
         r, _, groups, n_groups, _ = _random_groups(rng)  # rounded residuals: many ties
         counts = np.bincount(groups, minlength=n_groups)
-        per_group = regression._stable_order(r, groups, counts)
-        monkeypatch.setattr(regression, "_PER_GROUP_SORT_MAX", 0)
-        whole = regression._stable_order(r, groups, counts)
+        per_group = _solvers._stable_order(r, groups, counts)
+        monkeypatch.setattr(_solvers, "_PER_GROUP_SORT_MAX", 0)
+        whole = _solvers._stable_order(r, groups, counts)
         monkeypatch.undo()
         np.testing.assert_array_equal(per_group, whole)
         expected = np.lexsort((np.arange(len(r)), r, groups))  # by group, then r, then row
@@ -476,11 +476,12 @@ def test_refit_reads_leaves_off_scores_with_the_same_model(engine, loss, monkeyp
     """Leaf refit gives the bit-identical model whether each training row's leaf is read off
     the change of the engine's cached scores or found by traversing the tree, and the first
     way is taken every round (with validation data and weights, whose leaves are traversed)."""
-    from gbobjectives import refit
+    from gbobjectives.engines.lightgbm import LightGBMLeafRefit
+    from gbobjectives.engines.xgboost import XGBoostLeafRefit
 
     X, y, w = _data(n=600)
     Xv, yv, wv = _data(n=200, seed=1)
-    cls = refit.XGBoostLeafRefit if engine == "xgboost" else refit.LightGBMLeafRefit
+    cls = XGBoostLeafRefit if engine == "xgboost" else LightGBMLeafRefit
     made: list = []
     init = cls.__init__
 
