@@ -9,6 +9,8 @@ from gbobjectives import catboost, lightgbm, metrics, xgboost  # engine modules 
 from gbobjectives.checks import AuditResult, check_gradients
 from gbobjectives.losses import (
     LOSSES,
+    AbsoluteErrorLoss,
+    ExpectileLoss,
     FocalLoss,
     HuberLoss,
     LogCoshLoss,
@@ -16,6 +18,7 @@ from gbobjectives.losses import (
     MulticlassFocalLoss,
     PseudoHuberLoss,
     QuantileLoss,
+    RelativeErrorLoss,
     WeightedLogLoss,
     class_balanced_weights,
 )
@@ -33,6 +36,9 @@ __all__ = [
     "PseudoHuberLoss",
     "LogCoshLoss",
     "QuantileLoss",
+    "AbsoluteErrorLoss",
+    "RelativeErrorLoss",
+    "ExpectileLoss",
     "class_balanced_weights",
     "check_gradients",
     "AuditResult",

@@ -31,11 +31,15 @@ Huber, pseudo-Huber,       Brent's method on ``G(c) = sum w * g(c - y)`` over ``
 log-cosh                   (``g`` is the loss's own gradient); every evaluation of ``G`` is one
                            map-reduce over the persisted data. Same tolerances as the
                            single-machine solver: agrees with it to ~1e-15 relative.
-quantile                   the exact weighted quantile by distributed selection: sketch
-                           candidates from every block, count the weight below each
+quantile, absolute error   the exact weighted quantile (median) by distributed selection:
+                           sketch candidates from every block, count the weight below each
                            candidate, keep the bracket that holds the quantile, repeat until
                            the bracket has at most ``gather_limit`` rows, which are then
                            gathered and finished exactly. See :func:`init_score`.
+relative error             the same selection of the median under the weights ``w/|y|``
+                           (computed on the workers).
+expectile                  Brent's method on ``G(c) = sum w * g(c - y)`` as for Huber (``G`` is
+                           piecewise linear and increasing).
 ========================  ======================================================================
 """
 
@@ -179,6 +183,23 @@ def _block_gradient_sum(block: _Block, loss: Any, c: float) -> float:
     w = check_sample_weight(block[1], y.shape[0])
     grad, _ = loss._gradient_hessian(y, np.full(y.shape[0], c), w)
     return float(np.sum(grad))
+
+
+def _block_row_weights(block: _Block, loss: Any) -> _Block:
+    """The block's labels with the loss's per-row weights (``RelativeErrorLoss``: ``w/|y|``)."""
+    y = loss.check_y(block[0])
+    return y, loss._row_weights(y, check_sample_weight(block[1], y.shape[0]))
+
+
+def _block_weight_sum(block: _Block) -> float:
+    return float(block[0].shape[0]) if block[1] is None else float(np.sum(block[1]))
+
+
+def _reweighted_runner(run: _Runner, loss: Any, client: Any, persist: bool) -> _Runner:
+    import dask
+
+    blocks = [dask.delayed(_block_row_weights, pure=True)(b, loss) for b in run.blocks]
+    return _Runner(blocks, client=client, persist=persist)
 
 
 def _in_bracket(y: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -367,8 +388,16 @@ def _init_score_from_blocks(
             W = np.pad(W, (0, 2 - W.size))  # K >= 2, as loss.check_y infers it on one machine
         return loss.init_score(np.arange(W.size), W)
     tau = getattr(loss, "quantile", None)
+    if tau is None:  # e.g. AbsoluteErrorLoss / RelativeErrorLoss: a weighted median
+        tau = getattr(loss, "_start_quantile", None)
     if tau is not None:
-        return _weighted_quantile(run, float(tau), s["W"], int(sketch_size), int(gather_limit))
+        W = s["W"]
+        if getattr(loss, "_weights_from_labels", False):
+            # RelativeErrorLoss: the median under the row weights w/|y|, selected from blocks
+            # holding those weights (computed on the workers, kept there)
+            run = _reweighted_runner(run, loss, client, persist)
+            W = float(np.sum(run.map(_block_weight_sum)))
+        return _weighted_quantile(run, float(tau), W, int(sketch_size), int(gather_limit))
     return _root_find(run, loss, s["min"], s["max"])
 
 

@@ -39,6 +39,14 @@ def default_mode_losses():
 DEFAULT_LOSSES = default_mode_losses()
 
 
+def valid_labels(loss, y: np.ndarray) -> np.ndarray:
+    """``y`` inside the loss's label domain: ``RelativeErrorLoss`` (|y - z| / |y|) needs y != 0,
+    so its zero labels become 0.5 (every other loss takes ``y`` as it is)."""
+    if getattr(loss, "_weights_from_labels", False):
+        return np.where(y == 0, 0.5, y)
+    return y
+
+
 def make_data(loss, rng: np.random.Generator, n: int = 64, scale: float = 3.0, soft: bool = True):
     """Valid (y_true, raw_prediction) for ``loss``; raw scores of spread ``scale``."""
     if loss.task == "binary":

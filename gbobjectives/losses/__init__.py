@@ -3,7 +3,15 @@
 from gbobjectives.losses.base import BinaryLoss, Loss, MulticlassLoss, RegressionLoss
 from gbobjectives.losses.classification import FocalLoss, WeightedLogLoss, class_balanced_weights
 from gbobjectives.losses.multiclass import MulticlassFocalLoss
-from gbobjectives.losses.regression import HuberLoss, LogCoshLoss, PseudoHuberLoss, QuantileLoss
+from gbobjectives.losses.regression import (
+    AbsoluteErrorLoss,
+    ExpectileLoss,
+    HuberLoss,
+    LogCoshLoss,
+    PseudoHuberLoss,
+    QuantileLoss,
+    RelativeErrorLoss,
+)
 
 #: every shipped loss class by name; the audit, the CLI and the test suite iterate over it
 LOSSES: dict[str, type[Loss]] = {
@@ -16,6 +24,9 @@ LOSSES: dict[str, type[Loss]] = {
         PseudoHuberLoss,
         LogCoshLoss,
         QuantileLoss,
+        AbsoluteErrorLoss,
+        RelativeErrorLoss,
+        ExpectileLoss,
     )
 }
 
@@ -41,6 +52,9 @@ def example_losses() -> list[Loss]:
     out += [LogCoshLoss(hessian=h) for h in LogCoshLoss.hessian_options]
     for h in QuantileLoss.hessian_options:
         out += [QuantileLoss(quantile=q, hessian=h) for q in (0.1, 0.5, 0.9)]
+    out += [AbsoluteErrorLoss(hessian=h) for h in AbsoluteErrorLoss.hessian_options]
+    out += [RelativeErrorLoss(hessian=h) for h in RelativeErrorLoss.hessian_options]
+    out += [ExpectileLoss(expectile=e) for e in (0.1, 0.5, 0.9)]
     return out
 
 
@@ -56,6 +70,9 @@ __all__ = [
     "PseudoHuberLoss",
     "LogCoshLoss",
     "QuantileLoss",
+    "AbsoluteErrorLoss",
+    "RelativeErrorLoss",
+    "ExpectileLoss",
     "class_balanced_weights",
     "LOSSES",
     "example_losses",
