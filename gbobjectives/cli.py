@@ -142,8 +142,8 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argpar
         metavar="NAMES",
         help="comma-separated gbobjectives losses besides the built-in objective: logloss, balanced "
         "(logloss with inverse-frequency class weights n/(K*n_c), as scikit-learn's class_weight='balanced'), "
-        "focal, huber, pseudohuber, logcosh, quantile; parameters as focal:gamma=1:alpha=0.25 "
-        "(default: all that fit the task)",
+        "focal, huber, pseudohuber, logcosh, quantile, absoluteerror (mae), relativeerror (mape), expectile; "
+        "parameters as focal:gamma=1:alpha=0.25 (default: all that fit the task, without the last three)",
     )
     p.add_argument(
         "--engines",

@@ -46,10 +46,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gbobjectives.losses import (
+    AbsoluteErrorLoss,
+    ExpectileLoss,
     FocalLoss,
     Loss,
     MulticlassFocalLoss,
     QuantileLoss,
+    RelativeErrorLoss,
     WeightedLogLoss,
 )
 from gbobjectives.losses import HuberLoss as _HuberLoss
@@ -422,6 +425,8 @@ def _label(loss: Loss) -> str:
     params = loss.get_params()
     if isinstance(loss, QuantileLoss):  # the quantile is the point of the row: always show it
         parts.append(f"{float(params.pop('quantile')):g}")
+    if isinstance(loss, ExpectileLoss):  # likewise the expectile
+        parts.append(f"{float(params.pop('expectile')):g}")
     for key, value in params.items():
         if key in defaults and np.array_equal(np.asarray(defaults[key], dtype=object), np.asarray(value, dtype=object)):
             continue
@@ -456,6 +461,12 @@ _ALIASES = {
     "quantileloss": "quantile",
     "log-cosh": "logcosh",
     "pseudo-huber": "pseudohuber",
+    "absoluteerrorloss": "absoluteerror",
+    "mae": "absoluteerror",
+    "l1": "absoluteerror",
+    "relativeerrorloss": "relativeerror",
+    "mape": "relativeerror",
+    "expectileloss": "expectile",
 }
 _TASK_OF_NAME = {
     "builtin": set(TASKS),
@@ -466,6 +477,9 @@ _TASK_OF_NAME = {
     "pseudohuber": {"regression"},
     "logcosh": {"regression"},
     "quantile": {"regression"},
+    "absoluteerror": {"regression"},
+    "relativeerror": {"regression"},
+    "expectile": {"regression"},
 }
 
 
@@ -546,6 +560,20 @@ def _build_loss(name: str, tokens: list[str], task: str, y: np.ndarray) -> list[
         if any(t == "--quantile" for t in tokens):
             return [build(QuantileLoss)]
         return [build(QuantileLoss, ["--quantile", str(q)]) for q in _DEFAULT_QUANTILES]
+    if name == "absoluteerror":
+        return [build(AbsoluteErrorLoss)]
+    if name == "relativeerror":
+        zeros = np.flatnonzero(np.asarray(y) == 0)
+        if zeros.size:
+            raise CompareError(
+                f"loss 'relativeerror' (|y - z| / |y|) needs a target without zeros; it is 0 in "
+                f"{zeros.size} rows (first: {zeros[:5].tolist()})"
+            )
+        return [build(RelativeErrorLoss)]
+    if name == "expectile":
+        if any(t == "--expectile" for t in tokens):
+            return [build(ExpectileLoss)]
+        return [build(ExpectileLoss, ["--expectile", str(q)]) for q in _DEFAULT_QUANTILES]
     raise AssertionError(name)  # pragma: no cover - _canonical admits only the names above
 
 
@@ -586,6 +614,15 @@ def make_candidates(task: str, y: np.ndarray, losses: Iterable[str] | None = Non
                         },
                     )
                 ]
+            if isinstance(loss, AbsoluteErrorLoss) and not isinstance(loss, RelativeErrorLoss):
+                extra = [
+                    Candidate(
+                        "builtin absolute_error",
+                        builtin={"xgboost": {"objective": "reg:absoluteerror"}, "lightgbm": {"objective": "l1"}},
+                    )
+                ]
+            if isinstance(loss, RelativeErrorLoss):  # XGBoost has no MAPE objective
+                extra = [Candidate("builtin mape", builtin={"lightgbm": {"objective": "mape"}})]
             if isinstance(loss, QuantileLoss):
                 q = float(loss.get_params()["quantile"])
                 extra = [

@@ -83,6 +83,8 @@ def _labels(loss: Loss, y: Any) -> list[float]:
     if y is None:
         if loss.task == "binary":
             return [1.0, 0.0]  # both classes: the focal picture is about their asymmetry
+        if getattr(loss, "_weights_from_labels", False):
+            return [1.0]  # RelativeErrorLoss: |y - z| / |y| is undefined at y = 0
         return [0.0]
     values = np.atleast_1d(np.asarray(y, dtype=np.float64))
     if values.ndim != 1 or values.size == 0:

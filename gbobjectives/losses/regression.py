@@ -391,6 +391,37 @@ def _rescaled_weights(
     return np.ldexp(ws, shift[gs])
 
 
+def _huber_polish(y: np.ndarray, w: np.ndarray, delta: float, c: float) -> float:
+    """``c`` when it is a root of ``G(c) = sum w clip(c - y, -delta, delta)`` up to rounding, else
+    the better end (in total loss) of the adjacent doubles bracketing G's sign change.
+
+    The piecewise-linear solve assumes the breakpoints ``y +- delta``, but where ``delta`` is
+    below half an ulp of ``y`` (``|y|`` beyond ~2^52 delta) they round onto ``y`` itself and G
+    jumps between two doubles: interpolating across the merged pieces returned 2.25e15 for
+    ``HuberLoss(0.5)`` on ``[0, 4.5e15, 4.5e15]`` (the minimiser is ~4.5e15). Ordinary data
+    pass the first check and keep ``c`` bit for bit.
+    """
+    wb = _bounded_weights(w, delta)
+
+    def G(t: float) -> float:
+        with np.errstate(over="ignore"):
+            return float(np.dot(wb, np.clip(t - y, -delta, delta)))
+
+    if not np.isfinite(c) or abs(G(c)) <= 1e-6 * delta * float(np.sum(wb)):
+        return c
+    lo, hi = float(np.min(y)), float(np.max(y))
+    if G(lo) >= 0:
+        return lo
+    if G(hi) <= 0:
+        return hi
+    lo, hi, exact = _bisect_bits(G, lo, hi, 0.0)
+    if exact:
+        return lo
+    loss = HuberLoss(delta)
+    total = [float(np.dot(wb, loss._loss(y, np.full(y.shape, t)))) for t in (lo, hi)]
+    return lo if total[0] <= total[1] else hi
+
+
 class HuberLoss(_MMCurvature, RegressionLoss):
     r"""Huber loss with threshold ``delta`` on the residual ``r = z - y``.
 
@@ -483,7 +514,8 @@ class HuberLoss(_MMCurvature, RegressionLoss):
 
     def _init_score(self, y, w):
         # the leaf rule's solver with a single group: one implementation, identical results
-        return float(_huber_m_estimates(y, w, np.zeros(y.shape[0], dtype=np.intp), 1, self._delta)[0])
+        c = float(_huber_m_estimates(y, w, np.zeros(y.shape[0], dtype=np.intp), 1, self._delta)[0])
+        return _huber_polish(y, w, self._delta, c)
 
 
 class PseudoHuberLoss(_MMCurvature, RegressionLoss):
