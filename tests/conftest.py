@@ -40,10 +40,10 @@ DEFAULT_LOSSES = default_mode_losses()
 
 
 def valid_labels(loss, y: np.ndarray) -> np.ndarray:
-    """``y`` inside the loss's label domain: ``RelativeErrorLoss`` (|y - z| / |y|) needs y != 0,
-    so its zero labels become 0.5 (every other loss takes ``y`` as it is)."""
+    """``y`` inside the loss's label domain: ``RelativeErrorLoss`` (|y - z| / |y|) needs
+    |y| >= 1.5e-154, so smaller labels become 0.5 (every other loss takes ``y`` as it is)."""
     if getattr(loss, "_weights_from_labels", False):
-        return np.where(y == 0, 0.5, y)
+        return np.where(np.abs(y) < 1e-150, 0.5, y)
     return y
 
 

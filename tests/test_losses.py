@@ -290,6 +290,8 @@ def random_loss(draw):
         params["delta"] = draw(st.floats(1e-3, 1e3))
     if cls is gbo.QuantileLoss:
         params["quantile"] = draw(st.floats(0.001, 0.999))
+    if cls is gbo.ExpectileLoss:
+        params["expectile"] = draw(st.floats(0.001, 0.999))
     return cls(**params)
 
 
@@ -311,7 +313,7 @@ def loss_with_points(draw):
         y = np.array(draw(st.lists(st.integers(0, K - 1), min_size=n, max_size=n)))
         z = np.array(draw(st.lists(st.lists(st.floats(-350.0, 350.0), min_size=K, max_size=K), min_size=n, max_size=n)))
     else:
-        y = np.array(draw(st.lists(st.floats(-1e4, 1e4), min_size=n, max_size=n)))
+        y = valid_labels(loss, np.array(draw(st.lists(st.floats(-1e4, 1e4), min_size=n, max_size=n))))
         r = np.array(draw(st.lists(margin, min_size=n, max_size=n))) * loss._length_scale()
         z = y + r
     return loss, y, z, w

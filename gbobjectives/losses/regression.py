@@ -1010,6 +1010,10 @@ class AbsoluteErrorLoss(RegressionLoss):
         return weighted_quantile(r, w, 0.5, tie_break="midpoint")
 
 
+#: the smallest |y| RelativeErrorLoss takes: 1/y^2 (its MM curvature's factor) is finite above it
+_REL_MIN_LABEL = float(np.sqrt(1.0 / np.finfo(np.float64).max))
+
+
 class RelativeErrorLoss(AbsoluteErrorLoss):
     r"""Relative error (MAPE as a training objective) on the residual ``r = z - y``.
 
@@ -1017,8 +1021,8 @@ class RelativeErrorLoss(AbsoluteErrorLoss):
 
     the absolute error with per-row weights ``1/|y|`` (times the sample weights): subgradient
     ``sign(r)/|y|`` (``+1/|y|`` at ``r = 0``), exact Hessian 0. Labels must be non-zero: a
-    ``y = 0`` (or a ``|y|`` so small that ``1/|y|`` overflows) raises a ``ValueError`` naming
-    the rows.
+    ``y = 0`` (or a ``|y|`` below 1.5e-154, where ``1/y^2`` overflows) raises a ``ValueError``
+    naming the rows.
 
     Hessians (``hessian=``):
 
@@ -1060,12 +1064,12 @@ class RelativeErrorLoss(AbsoluteErrorLoss):
     def _check_labels(self, y_true, raw):
         y = super()._check_labels(y_true, raw)
         a = np.abs(y)
-        bad = a < 1.0 / np.finfo(np.float64).max  # 1/|y| overflows (y = 0 included)
+        bad = a < _REL_MIN_LABEL  # the curvature's 1/y^2 would overflow (y = 0 included)
         if bad.any():
             rows = np.flatnonzero(bad)
             raise ValueError(
                 f"y_true must be non-zero for RelativeErrorLoss (|y - z| / |y|): y_true is "
-                f"{'0' if np.all(y[rows] == 0) else '0 or too close to 0 (1/|y| overflows)'} in rows "
+                f"{'0' if np.all(y[rows] == 0) else '0 or too close to 0 (|y| < 1.5e-154: 1/y^2 overflows)'} in rows "
                 f"{describe_ids(rows.tolist(), limit=5)}; drop those rows, or use AbsoluteErrorLoss"
             )
         return y
