@@ -5,20 +5,21 @@
 >>> grad, hess = loss.gradient_hessian([1, 0], [0.3, -1.2])
 """
 
-from gbobjectives import catboost, lightgbm, metrics, xgboost  # engine modules import their engine lazily
+# the engine modules register their adapters (gbobjectives/_engine_hooks.py) and import their engine lazily
+from gbobjectives import catboost, engines, lightgbm, metrics, xgboost  # noqa: F401
 from gbobjectives.checks import AuditResult, check_gradients
-from gbobjectives.losses import (
+from gbobjectives.losses import (  # noqa: F401 - the loss classes are exported from the registry below
     LOSSES,
-    AbsoluteErrorLoss,
-    ExpectileLoss,
+    BinaryLoss,
     FocalLoss,
     HuberLoss,
     LogCoshLoss,
     Loss,
     MulticlassFocalLoss,
+    MulticlassLoss,
     PseudoHuberLoss,
     QuantileLoss,
-    RelativeErrorLoss,
+    RegressionLoss,
     WeightedLogLoss,
     class_balanced_weights,
 )
@@ -27,18 +28,15 @@ from gbobjectives.sklearn import BoostedClassifier, BoostedRegressor, load_model
 
 __version__ = "0.1.0"
 
+# every shipped loss class, read from the loss registry: a new loss needs no edit here
+globals().update(LOSSES)
+
 __all__ = [
     "Loss",
-    "FocalLoss",
-    "MulticlassFocalLoss",
-    "WeightedLogLoss",
-    "HuberLoss",
-    "PseudoHuberLoss",
-    "LogCoshLoss",
-    "QuantileLoss",
-    "AbsoluteErrorLoss",
-    "RelativeErrorLoss",
-    "ExpectileLoss",
+    "BinaryLoss",
+    "MulticlassLoss",
+    "RegressionLoss",
+    *LOSSES,
     "class_balanced_weights",
     "check_gradients",
     "AuditResult",

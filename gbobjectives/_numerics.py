@@ -1,7 +1,7 @@
 """Stable numerical primitives shared by every loss.
 
 Every loss in gbobjectives is built from these few functions so that the stability
-rules of MATH.md live in one place:
+rules of docs/math.md ("Stable forms") live in one place:
 
 * ``softplus(x) = log(1 + e^x)`` via ``logaddexp`` - never ``log(1 + exp(x))``;
 * ``sigmoid(x)`` via ``scipy.special.expit`` and the complement ``sigmoid(-x)``

@@ -15,16 +15,22 @@ __all__ = ["main"]
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from gbobjectives.checks import check_gradients
-    from gbobjectives.losses import example_losses
+    from gbobjectives.losses import example_losses, registry
 
+    wanted = set()
+    for name in args.loss or ():
+        try:  # a class name, short name or alias (the loss registry)
+            wanted.add(registry.find_loss_class(name))
+        except ValueError:
+            pass
     rows = []
     for loss in example_losses():
-        if args.loss and type(loss).__name__ not in args.loss:
+        if args.loss and type(loss) not in wanted:
             continue
         result = check_gradients(loss, seed=args.seed)
         params = ", ".join(f"{k}={v}" for k, v in loss.get_params().items())
         status = "pass" if result.passed else "FAIL"
-        note = "; ".join(result.problems)
+        note = "; ".join([*result.problems, *result.notes])
         ratio = f"{result.worst_ratio:.3g}"
         rows.append((type(loss).__name__, params, str(result.n_points), ratio, status, note))
     if not rows:
@@ -94,6 +100,13 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def _loss_family_names() -> list[str]:
+    """The loss names ``compare --losses`` accepts, from the loss registry (definition order)."""
+    from gbobjectives.losses import registry
+
+    return list(dict.fromkeys(registry.family_of(c.short_name) for c in registry.registered_classes(named=True)))
+
+
 def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Namespace], int]]]:
     parser = argparse.ArgumentParser(
         prog="gbobjectives", description="Exact custom objectives for XGBoost and LightGBM."
@@ -102,7 +115,7 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argpar
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {}
 
     p = sub.add_parser("check", help="audit every loss's gradient and Hessian against finite differences")
-    p.add_argument("--loss", action="append", help="only this loss class (repeatable), e.g. FocalLoss")
+    p.add_argument("--loss", action="append", help="only this loss (repeatable): class or short name, e.g. FocalLoss")
     p.add_argument("--seed", type=int, default=0, help="seed of the random audit points")
     handlers["check"] = _cmd_check
 
@@ -111,7 +124,7 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argpar
         help="plot a loss, its gradient and Hessian (exact and default) to an image file",
         description="Plot LOSS (class or short name, e.g. FocalLoss, focal, huber, mfocal) with its "
         "constructor parameters given as --name value, e.g. "
-        "'gbobjectives plot focal --gamma 2 --alpha 0.25 -o focal.png'. Needs gbobjectives[plot].",
+        "'gbobjectives plot focal --gamma 2 --alpha 0.25 -o focal.png'. Needs matplotlib (the plot extra).",
     )
     p.add_argument("loss", help="loss class or short name, case-insensitive")
     p.add_argument("-o", "--output", help="image file to write (.png, .svg, .pdf)")
@@ -140,10 +153,10 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argpar
     p.add_argument(
         "--losses",
         metavar="NAMES",
-        help="comma-separated gbobjectives losses besides the built-in objective: logloss, balanced "
-        "(logloss with inverse-frequency class weights n/(K*n_c), as scikit-learn's class_weight='balanced'), "
-        "focal, huber, pseudohuber, logcosh, quantile, absoluteerror (mae), relativeerror (mape), expectile; "
-        "parameters as focal:gamma=1:alpha=0.25 (default: all that fit the task, without the last three)",
+        help="comma-separated gbobjectives losses besides the built-in objective: "
+        + ", ".join(_loss_family_names())
+        + ", balanced (logloss with inverse-frequency class weights n/(K*n_c), as scikit-learn's "
+        "class_weight='balanced'); parameters as focal:gamma=1:alpha=0.25 (default: all that fit the task)",
     )
     p.add_argument(
         "--engines",

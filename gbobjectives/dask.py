@@ -27,19 +27,20 @@ binary (logloss, focal)    weighted class sums ``S1 = sum w*y`` and ``S0 = sum w
                            depends on nothing else, so this is the loss's own exact math.
 multiclass focal           per-class weight sums ``W_c``, then
                            ``loss.init_score(range(K), sample_weight=W)`` (exact, same reason).
-Huber, pseudo-Huber,       Brent's method on ``G(c) = sum w * g(c - y)`` over ``[min y, max y]``
-log-cosh                   (``g`` is the loss's own gradient); every evaluation of ``G`` is one
-                           map-reduce over the persisted data. Same tolerances as the
+regression losses          by the ``init_score_method`` each loss class declares
+                           (``gbobjectives/losses/registry.py``):
+"gradient_root"            Brent's method on ``G(c) = sum w * g(c - y)`` over ``[min y, max y]``
+(Huber, pseudo-Huber,      (``g`` is the loss's own gradient); every evaluation of ``G`` is one
+log-cosh, expectile, ...)  map-reduce over the persisted data. Same tolerances as the
                            single-machine solver: agrees with it to ~1e-15 relative.
-quantile, absolute error   the exact weighted quantile (median) by distributed selection:
-                           sketch candidates from every block, count the weight below each
-                           candidate, keep the bracket that holds the quantile, repeat until
+"weighted_quantile"        the exact weighted quantile at ``loss.quantile_level`` by distributed
+(quantile, absolute and    selection: sketch candidates from every block, count the weight below
+relative error, ...)       each candidate, keep the bracket that holds the quantile, repeat until
                            the bracket has at most ``gather_limit`` rows, which are then
-                           gathered and finished exactly. See :func:`init_score`.
-relative error             the same selection of the median under the weights ``w/|y|``
-                           (computed on the workers).
-expectile                  Brent's method on ``G(c) = sum w * g(c - y)`` as for Huber (``G`` is
-                           piecewise linear and increasing).
+                           gathered and finished exactly. See :func:`init_score`. A loss whose
+                           rows are weighted by their labels (``loss._quantile_weights``, e.g.
+                           the relative error's ``w/|y|``) has those weights computed on the
+                           workers first.
 ========================  ======================================================================
 """
 
@@ -51,6 +52,8 @@ from typing import Any
 import numpy as np
 
 from gbobjectives._validation import check_sample_weight
+from gbobjectives.losses.base import Loss
+from gbobjectives.losses.registry import spec_of
 
 __all__ = [
     "init_score",
@@ -142,13 +145,11 @@ class _Runner:
             # the upstream graph (e.g. re-reading parquet) on every pass
             blocks = list(client.persist(blocks)) if client is not None else list(dask.persist(*blocks))
         self.blocks = blocks
-        self.passes = 0
 
     def map(self, func: Any, *args: Any) -> list[Any]:
         import dask
 
         tasks = [dask.delayed(func, pure=True)(b, *args) for b in self.blocks]
-        self.passes += 1
         if self.client is not None:
             return list(self.client.gather(self.client.compute(tasks)))
         return list(dask.compute(*tasks))
@@ -186,9 +187,9 @@ def _block_gradient_sum(block: _Block, loss: Any, c: float) -> float:
 
 
 def _block_row_weights(block: _Block, loss: Any) -> _Block:
-    """The block's labels with the loss's per-row weights (``RelativeErrorLoss``: ``w/|y|``)."""
+    """The block's labels with the loss's quantile weights (``RelativeErrorLoss``: ``w/|y|``)."""
     y = loss.check_y(block[0])
-    return y, loss._row_weights(y, check_sample_weight(block[1], y.shape[0]))
+    return y, loss._quantile_weights(y, check_sample_weight(block[1], y.shape[0]))
 
 
 def _block_weight_sum(block: _Block) -> float:
@@ -251,7 +252,7 @@ def _combine_stats(stats: list[dict[str, Any]], loss: Any) -> dict[str, Any]:
 
 def _root_find(run: _Runner, loss: Any, lo: float, hi: float) -> float:
     """Root of the increasing G(c) = sum w g(c - y) in [lo, hi]: the single-machine solver, distributed."""
-    from gbobjectives.losses.regression import solve_increasing
+    from gbobjectives.losses._solvers import solve_increasing
 
     def G(c: float) -> float:
         return float(np.sum(run.map(_block_gradient_sum, loss, float(c))))
@@ -387,17 +388,15 @@ def _init_score_from_blocks(
         if W.size < 2:
             W = np.pad(W, (0, 2 - W.size))  # K >= 2, as loss.check_y infers it on one machine
         return loss.init_score(np.arange(W.size), W)
-    tau = getattr(loss, "quantile", None)
-    if tau is None:  # e.g. AbsoluteErrorLoss / RelativeErrorLoss: a weighted median
-        tau = getattr(loss, "_start_quantile", None)
-    if tau is not None:
+    # the loss declares how its best constant is found (gbobjectives/losses/registry.py)
+    if spec_of(loss).init_score_method == "weighted_quantile":
         W = s["W"]
-        if getattr(loss, "_weights_from_labels", False):
-            # RelativeErrorLoss: the median under the row weights w/|y|, selected from blocks
+        if type(loss)._quantile_weights is not Loss._quantile_weights:
+            # rows weighted by their labels (RelativeErrorLoss: w/|y|): selected from blocks
             # holding those weights (computed on the workers, kept there)
             run = _reweighted_runner(run, loss, client, persist)
             W = float(np.sum(run.map(_block_weight_sum)))
-        return _weighted_quantile(run, float(tau), W, int(sketch_size), int(gather_limit))
+        return _weighted_quantile(run, float(loss.quantile_level), W, int(sketch_size), int(gather_limit))
     return _root_find(run, loss, s["min"], s["max"])
 
 

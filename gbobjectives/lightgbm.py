@@ -8,6 +8,6 @@ See :func:`gbobjectives.engines.lightgbm.train`. Importing this module does not 
 ``lightgbm``; calling :func:`train` does.
 """
 
-from gbobjectives.engines.lightgbm import fold_start_into_booster, metric, objective, train
+from gbobjectives.engines.lightgbm import Metric, Objective, fold_start_into_booster, metric, objective, train
 
-__all__ = ["train", "objective", "metric", "fold_start_into_booster"]
+__all__ = ["train", "Objective", "Metric", "objective", "metric", "fold_start_into_booster"]

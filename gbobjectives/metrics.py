@@ -33,6 +33,7 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy.special import xlogy
 
+from gbobjectives._engine_hooks import MetricAdapters
 from gbobjectives._numerics import logsumexp, softplus
 from gbobjectives._validation import (
     check_binary_labels,
@@ -53,11 +54,12 @@ def _weighted_mean(values: np.ndarray, w: np.ndarray | None) -> float:
     return float(np.dot(values, w) / total)
 
 
-class Metric:
+class Metric(MetricAdapters):
     """Base class of evaluation metrics on raw scores (see the module docstring).
 
     A subclass sets ``short_name``, ``task`` ("regression" or "classification"),
     ``higher_is_better`` and implements ``_score(y, z, w)`` on validated float64 arrays.
+    The engine adapters come from :class:`~gbobjectives._engine_hooks.MetricAdapters`.
     """
 
     short_name: ClassVar[str] = ""
@@ -117,34 +119,6 @@ class Metric:
 
     def _score(self, y: np.ndarray, z: np.ndarray, w: np.ndarray | None) -> float:  # pragma: no cover
         raise NotImplementedError
-
-    # ------------------------------------------------------------------ engine adapters
-    # Bound methods / instances of module-level classes: they pickle with the metric.
-    def xgboost_metric(self, predt: np.ndarray, dmatrix: Any) -> tuple[str, float]:
-        """``xgboost.train(..., custom_metric=m.xgboost_metric)`` (pass ``maximize=m.higher_is_better``)."""
-        from gbobjectives.engines import xgboost as _xgb
-
-        return _xgb.metric(self, predt, dmatrix)
-
-    def lightgbm_metric(self, preds: np.ndarray, eval_data: Any) -> tuple[str, float, bool]:
-        """``lightgbm.train(..., feval=m.lightgbm_metric)``: (name, value, higher_is_better)."""
-        from gbobjectives.engines import lightgbm as _lgb
-
-        return _lgb.metric(self, preds, eval_data)
-
-    @property
-    def xgboost_sklearn_metric(self) -> Any:
-        """``XGBClassifier(eval_metric=m.xgboost_sklearn_metric)``: a picklable callable with ``__name__``."""
-        from gbobjectives.engines.sklearn_api import XGBoostSklearnMetric
-
-        return XGBoostSklearnMetric(self)
-
-    @property
-    def lightgbm_sklearn_metric(self) -> Any:
-        """``LGBMClassifier().fit(..., eval_metric=m.lightgbm_sklearn_metric)``."""
-        from gbobjectives.engines.sklearn_api import LightGBMSklearnMetric
-
-        return LightGBMSklearnMetric(self)
 
 
 class LossMetric(Metric):

@@ -4,7 +4,7 @@ The point of these pictures is to *see* why a loss behaves as it does in boostin
 where the exact Hessian turns negative (focal loss) or vanishes (Huber, quantile), and
 what the training-safe default Hessian does there instead.
 
-matplotlib is an optional dependency (``pip install gbobjectives[plot]``); it is
+matplotlib is an optional dependency (the ``plot`` extra); it is
 imported only inside :func:`plot_loss`, so ``import gbobjectives`` never needs it.
 
 The module also holds the small helpers the ``gbobjectives plot`` command uses to turn
@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gbobjectives.losses import LOSSES
+from gbobjectives._extras import pip_install_hint
+from gbobjectives.losses import registry
 from gbobjectives.losses.base import Loss
 
 if TYPE_CHECKING:  # only for annotations: matplotlib stays an optional dependency
@@ -42,9 +43,7 @@ def _import_matplotlib() -> Any:
     try:
         from matplotlib.figure import Figure
     except ImportError as exc:  # pragma: no cover - matplotlib is installed in the test env
-        raise ImportError(
-            "plot_loss needs matplotlib, an optional dependency: pip install 'gbobjectives[plot]'"
-        ) from exc
+        raise ImportError(f"plot_loss needs matplotlib, an optional dependency: {pip_install_hint('plot')}") from exc
     return Figure
 
 
@@ -83,8 +82,10 @@ def _labels(loss: Loss, y: Any) -> list[float]:
     if y is None:
         if loss.task == "binary":
             return [1.0, 0.0]  # both classes: the focal picture is about their asymmetry
-        if getattr(loss, "_weights_from_labels", False):
-            return [1.0]  # RelativeErrorLoss: |y - z| / |y| is undefined at y = 0
+        try:
+            loss.check_y([0.0])
+        except ValueError:  # y = 0 outside the loss's domain (RelativeErrorLoss: |y - z| / |y|)
+            return [1.0]
         return [0.0]
     values = np.atleast_1d(np.asarray(y, dtype=np.float64))
     if values.ndim != 1 or values.size == 0:
@@ -195,7 +196,7 @@ def plot_loss(
     Raises
     ------
     ImportError
-        If matplotlib is missing: ``pip install 'gbobjectives[plot]'``.
+        If matplotlib is missing (the message says how to install the ``plot`` extra).
 
     Example
     -------
@@ -332,27 +333,19 @@ def plot_loss(
 
 
 # ---------------------------------------------------------------------- command-line helpers
-def _normalise(name: str) -> str:
-    return name.lower().replace("-", "").replace("_", "")
-
-
 def find_loss_class(name: str) -> type[Loss]:
-    """The loss class called ``name``: class name or short name, case-insensitive.
+    """The loss class called ``name``: class name, short name or alias, case-insensitive.
 
-    ``"FocalLoss"``, ``"focal"``, ``"huber"``, ``"mfocal"``, ``"log-cosh"`` all work.
+    ``"FocalLoss"``, ``"focal"``, ``"huber"``, ``"mfocal"``, ``"log-cosh"`` all work, and so
+    does the name of a user's loss once its module is imported (the loss registry).
     Raises ValueError listing the available losses otherwise.
     """
-    wanted = _normalise(name)
-    for cls_name, cls in LOSSES.items():
-        aliases = {
-            _normalise(cls_name),
-            _normalise(cls_name).removesuffix("loss"),
-            _normalise(cls.short_name),
-        }
-        if wanted in aliases:
-            return cls
-    available = ", ".join(f"{n} ({c.short_name})" for n, c in LOSSES.items())
-    raise ValueError(f"unknown loss {name!r}; available: {available}")
+    try:
+        return registry.find_loss_class(name)
+    except ValueError:
+        classes = registry.registered_classes(named=True)  # definition order: new losses come last
+        available = ", ".join(f"{cls.__name__} ({cls.short_name})" for cls in classes)
+        raise ValueError(f"unknown loss {name!r}; available: {available}") from None
 
 
 def _convert(cls: type[Loss], name: str, text: str) -> Any:

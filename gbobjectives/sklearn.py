@@ -5,13 +5,14 @@ through :func:`gbobjectives.xgboost.train` / :func:`gbobjectives.lightgbm.train`
 booster starts from ``loss.init_score`` (the best constant) and its raw predictions include
 that start. Probabilities come from the loss's own link (sigmoid / softmax), never from the
 engine's scikit-learn wrapper, which returns raw scores or the wrong link for custom
-objectives (see ENGINES.md).
+objectives (see docs/engines.md).
 
 Persistence without pickle: :meth:`BoostedClassifier.save` writes one JSON file holding the
 engine's own model text, the loss's class name and parameters, the classes and feature
 names; :func:`load_model` reads it back without executing anything from the file (the loss
-class is looked up in :data:`gbobjectives.losses.LOSSES` and its parameters go through the
-constructor's validation).
+class is looked up in the loss registry - a shipped loss by its class name, a user's loss by
+``module.QualName`` once the user has imported that module - and its parameters go through
+the constructor's validation).
 
 Example
 -------
@@ -40,7 +41,6 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -49,399 +49,45 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from gbobjectives._extras import pip_install_hint
+from gbobjectives.engines._backend import EstimatorBackend, engine_seed, engine_threads
+from gbobjectives.engines.catboost import CatBoostBackend
+from gbobjectives.engines.lightgbm import LightGBMBackend
+from gbobjectives.engines.xgboost import XGBoostBackend
 from gbobjectives.losses import LOSSES, HuberLoss, Loss, MulticlassFocalLoss, WeightedLogLoss
-from gbobjectives.losses.regression import weighted_quantile
+from gbobjectives.losses._solvers import robust_scale
+from gbobjectives.persistence import estimator_document, load_model
 from gbobjectives.refit import supports_refit
 
-__all__ = ["BoostedClassifier", "BoostedRegressor", "load_model", "ENGINES"]
+__all__ = ["BoostedClassifier", "BoostedRegressor", "load_model", "ENGINE_PACKAGES"]
 
 #: supported engines -> (module to import, pip extra that installs it)
-ENGINES: dict[str, tuple[str, str]] = {
-    "lightgbm": ("lightgbm", "gbobjectives[lightgbm]"),
-    "xgboost": ("xgboost", "gbobjectives[xgboost]"),
-    "catboost": ("catboost", "gbobjectives[catboost]"),
+ENGINE_PACKAGES: dict[str, tuple[str, str]] = {
+    "lightgbm": ("lightgbm", "lightgbm"),
+    "xgboost": ("xgboost", "xgboost"),
+    "catboost": ("catboost", "catboost"),
 }
-
-_FORMAT = "gbobjectives-estimator"
-_FORMAT_VERSION = 1
 
 
 def _import_engine(engine: Any) -> Any:
     """The engine's module; ValueError for an unknown name, ImportError naming the pip extra."""
-    if not isinstance(engine, str) or engine not in ENGINES:
-        raise ValueError(f"engine={engine!r} is not supported; available engines: {sorted(ENGINES)}")
-    module, extra = ENGINES[engine]
+    if not isinstance(engine, str) or engine not in ENGINE_PACKAGES:
+        raise ValueError(f"engine={engine!r} is not supported; available engines: {sorted(ENGINE_PACKAGES)}")
+    module, extra = ENGINE_PACKAGES[engine]
     try:
         return importlib.import_module(module)
     except ImportError as exc:
         raise ImportError(
             f"engine={engine!r} needs the {module} package, which cannot be imported ({exc}); "
-            f"install it with: pip install '{extra}'"
+            f"install it with: {pip_install_hint(extra)}"
         ) from None
 
 
-def _seed(random_state: Any) -> int:
-    # the engines take a plain int seed; None / RandomState follow sklearn's convention
-    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
-        return int(random_state) % (2**31 - 1)
-    return int(check_random_state(random_state).randint(2**31 - 1))
-
-
-def _n_threads(n_jobs: Any) -> int | None:
-    if n_jobs is None:
-        return None  # the engine's default (all cores)
-    from joblib import effective_n_jobs
-
-    return int(effective_n_jobs(int(n_jobs)))
-
-
-# ------------------------------------------------------------------------------------ engines
-class _Backend:
-    """Engine plumbing: parameters, training, raw prediction, (de)serialisation."""
-
-    name: ClassVar[str] = ""
-    #: canonical engine parameter -> every alias a user might put in ``engine_params``
-    aliases: ClassVar[dict[str, tuple[str, ...]]] = {}
-    #: engine_params keys that would replace the loss as the objective
-    objective_keys: ClassVar[tuple[str, ...]] = ("objective",)
-
-    def build_params(self, est: _BoostedBase, loss: Loss) -> dict[str, Any]:
-        ours = {k: v for k, v in self.translate(est, loss).items() if v is not None}
-        user = dict(est.engine_params or {})
-        for key in self.objective_keys:
-            if key in user:
-                raise ValueError(
-                    f"engine_params[{key!r}]={user[key]!r}: the estimator's loss is the objective; "
-                    f"pass loss=... instead (one of {sorted(LOSSES)})"
-                )
-        for canonical, names in self.aliases.items():
-            # a user-given alias wins over our value, and the engine never sees both
-            if any(n in user for n in (canonical, *names)):
-                ours.pop(canonical, None)
-        return {**ours, **user}
-
-    def translate(self, est: _BoostedBase, loss: Loss) -> dict[str, Any]:  # pragma: no cover
-        raise NotImplementedError
-
-
-class _XGBoostBackend(_Backend):
-    name = "xgboost"
-    aliases = {
-        "eta": ("learning_rate",),
-        "max_depth": (),
-        "max_leaves": (),
-        "subsample": (),
-        "colsample_bytree": (),
-        "min_child_weight": (),
-        "lambda": ("reg_lambda",),
-        "alpha": ("reg_alpha",),
-        "nthread": ("n_jobs",),
-        "seed": ("random_state",),
-        "verbosity": (),
-        "tree_method": (),
-    }
-
-    def translate(self, est: _BoostedBase, loss: Loss) -> dict[str, Any]:
-        if est.min_child_samples is not None:
-            raise ValueError(
-                "min_child_samples is a LightGBM parameter (XGBoost limits leaves by Hessian sum only: "
-                "use min_child_weight); set it to None with engine='xgboost'"
-            )
-        return {
-            "eta": est.learning_rate,
-            "max_depth": est.max_depth,
-            "max_leaves": est.num_leaves,
-            "subsample": est.subsample,
-            "colsample_bytree": est.colsample_bytree,
-            "min_child_weight": est.min_child_weight,
-            "lambda": est.reg_lambda,
-            "alpha": est.reg_alpha,
-            "nthread": _n_threads(est.n_jobs),
-            "seed": _seed(est.random_state),
-            "verbosity": 0,
-            "tree_method": "hist",
-        }
-
-    def train(self, est, loss, params, X, y, w, evals, n_rounds, early_stopping_rounds):
-        import xgboost as xgb
-
-        from gbobjectives.engines._common import check_xgboost_inputs
-        from gbobjectives.engines.xgboost import train
-
-        # a DMatrix option, not a booster parameter (XGBoost would warn that it is unused);
-        # pandas 'category' columns need it, everything else ignores it
-        categorical = bool(params.pop("enable_categorical", True))
-        # XGBoost stores everything as float32: beyond 3.4e38 it fails inside the engine
-        check_xgboost_inputs(X, y, w)
-        for i, (Xv, yv, wv) in enumerate(evals):
-            check_xgboost_inputs(Xv, yv, wv, prefix=f"eval_set[{i}] ")
-        nthread = params.get("nthread", -1)
-        dtrain = xgb.DMatrix(X, label=y, weight=w, nthread=nthread, enable_categorical=categorical)
-        dvalid = [
-            (xgb.DMatrix(Xv, label=yv, weight=wv, nthread=nthread, enable_categorical=categorical), f"valid_{i}")
-            for i, (Xv, yv, wv) in enumerate(evals)
-        ]
-        history: dict = {}
-        booster = train(
-            loss,
-            params,
-            dtrain,
-            n_rounds,
-            evals=dvalid,
-            early_stopping_rounds=early_stopping_rounds if dvalid else None,
-            evals_result=history,
-            verbose_eval=False,
-            refit_leaves=getattr(est, "refit_leaves", None),
-        )
-        best = int(booster.best_iteration) if early_stopping_rounds and dvalid else None
-        return booster, best, history
-
-    def predict_raw(self, booster: Any, X: Any, n_rounds: int, n_threads: int | None) -> np.ndarray:
-        import xgboost as xgb
-
-        d = xgb.DMatrix(X, nthread=-1 if n_threads is None else n_threads, enable_categorical=True)
-        return np.asarray(booster.predict(d, output_margin=True, iteration_range=(0, n_rounds)), dtype=np.float64)
-
-    def importances(self, booster: Any, n_rounds: int, n_features: int) -> np.ndarray:
-        # total gain over the rounds used to predict (a Booster slice keeps whole rounds, all K trees)
-        scores = booster[:n_rounds].get_score(importance_type="total_gain")
-        names = booster.feature_names or [f"f{i}" for i in range(n_features)]
-        return np.array([scores.get(name, 0.0) for name in names], dtype=np.float64)
-
-    def dumps(self, booster: Any) -> str:
-        return bytes(booster.save_raw(raw_format="json")).decode("utf-8")
-
-    def loads(self, text: str) -> Any:
-        import xgboost as xgb
-
-        booster = xgb.Booster()
-        booster.load_model(bytearray(text.encode("utf-8")))
-        return booster
-
-
-def _lightgbm_input(X: Any) -> Any:
-    # LightGBM recognises scipy's csr_matrix but not the newer csr_array (it would warn and convert)
-    import scipy.sparse as sp
-
-    if sp.issparse(X) and not isinstance(X, sp.spmatrix):
-        return sp.csr_matrix(X)
-    return X
-
-
-class _LightGBMBackend(_Backend):
-    name = "lightgbm"
-    # from LightGBM's parameter documentation
-    aliases = {
-        "learning_rate": ("shrinkage_rate", "eta"),
-        "max_depth": (),
-        "num_leaves": ("num_leaf", "max_leaves", "max_leaf", "max_leaf_nodes"),
-        "bagging_fraction": ("sub_row", "subsample", "bagging"),
-        "bagging_freq": ("subsample_freq",),
-        "feature_fraction": ("sub_feature", "colsample_bytree"),
-        "min_sum_hessian_in_leaf": ("min_sum_hessian_per_leaf", "min_sum_hessian", "min_hessian", "min_child_weight"),
-        "min_data_in_leaf": ("min_data_per_leaf", "min_data", "min_child_samples", "min_samples_leaf"),
-        "lambda_l2": ("reg_lambda", "lambda", "l2_regularization"),
-        "lambda_l1": ("reg_alpha", "l1_regularization"),
-        "num_threads": ("num_thread", "nthread", "nthreads", "n_jobs"),
-        "seed": ("random_seed", "random_state"),
-        "verbosity": ("verbose",),
-        "feature_pre_filter": (),
-    }
-    objective_keys = ("objective", "objective_type", "app", "application", "loss")
-
-    def translate(self, est: _BoostedBase, loss: Loss) -> dict[str, Any]:
-        subsample = 1.0 if est.subsample is None else est.subsample
-        return {
-            "learning_rate": est.learning_rate,
-            "max_depth": est.max_depth,
-            "num_leaves": est.num_leaves,
-            "bagging_fraction": est.subsample,
-            # LightGBM only bags when bagging_freq > 0; XGBoost's subsample resamples every round
-            "bagging_freq": 1 if subsample < 1.0 else None,
-            "feature_fraction": est.colsample_bytree,
-            "min_sum_hessian_in_leaf": est.min_child_weight,
-            "min_data_in_leaf": est.min_child_samples,
-            "lambda_l2": est.reg_lambda,
-            "lambda_l1": est.reg_alpha,
-            "num_threads": _n_threads(est.n_jobs),
-            "seed": _seed(est.random_state),
-            "verbosity": -1,
-            # keep features that cannot split under min_data_in_leaf: on tiny data LightGBM would
-            # otherwise drop every feature and abort with a fatal error under a custom objective
-            "feature_pre_filter": False,
-        }
-
-    def train(self, est, loss, params, X, y, w, evals, n_rounds, early_stopping_rounds):
-        import lightgbm as lgb
-
-        from gbobjectives.engines._common import check_lightgbm_labels
-        from gbobjectives.engines.lightgbm import train
-
-        # XGBoost's DMatrix option; LightGBM reads pandas 'category' columns natively and would
-        # warn about an unknown parameter
-        params.pop("enable_categorical", None)
-        check_lightgbm_labels("y", y)  # LightGBM clamps labels to +-1e38 (float32) silently
-        X = _lightgbm_input(X)
-        evals = [(_lightgbm_input(Xv), yv, wv) for Xv, yv, wv in evals]
-        dtrain = lgb.Dataset(X, label=y, weight=w, free_raw_data=True)
-        valid = [lgb.Dataset(Xv, label=yv, weight=wv, reference=dtrain) for Xv, yv, wv in evals]
-        history: dict = {}
-        callbacks = [lgb.record_evaluation(history)]
-        if early_stopping_rounds and valid:
-            # the loss's own metric is reported first by gbobjectives.lightgbm.train
-            callbacks.append(lgb.early_stopping(early_stopping_rounds, first_metric_only=True, verbose=False))
-        booster = train(
-            loss,
-            params,
-            dtrain,
-            n_rounds,
-            valid_sets=valid or None,
-            valid_names=[f"valid_{i}" for i in range(len(valid))] or None,
-            callbacks=callbacks,
-            refit_leaves=getattr(est, "refit_leaves", None),
-        )
-        # LightGBM's best_iteration counts rounds from 1; we report XGBoost's 0-based index
-        best = int(booster.best_iteration) - 1 if early_stopping_rounds and valid else None
-        return booster, best, history
-
-    def predict_raw(self, booster: Any, X: Any, n_rounds: int, n_threads: int | None) -> np.ndarray:
-        X = _lightgbm_input(X)
-        kwargs = {} if n_threads is None else {"num_threads": n_threads}
-        return np.asarray(booster.predict(X, raw_score=True, num_iteration=n_rounds, **kwargs), dtype=np.float64)
-
-    def importances(self, booster: Any, n_rounds: int, n_features: int) -> np.ndarray:
-        # LightGBM's "gain" is the total gain of the splits on each feature
-        return np.asarray(booster.feature_importance(importance_type="gain", iteration=n_rounds), dtype=np.float64)
-
-    def dumps(self, booster: Any) -> str:
-        return booster.model_to_string(num_iteration=-1)
-
-    def loads(self, text: str) -> Any:
-        import lightgbm as lgb
-
-        return lgb.Booster(model_str=text)
-
-
-class _CatBoostBackend(_Backend):
-    """CatBoost through :func:`gbobjectives.catboost.train` (symmetric trees, depth 6 by default).
-
-    Deliberate defaults (CatBoost changes its own for a custom objective): the estimator's
-    ``learning_rate`` (CatBoost would fall back to 0.03), one Newton step per leaf as CatBoost's
-    built-in Logloss/RMSE do, and for losses set to a constant Hessian (``hessian="constant"``)
-    30 gradient steps per leaf, which move each leaf to the loss's best constant for its rows
-    where a single unit-Hessian step is bounded by the gradient (measured with the then-default
-    unit Hessian: held-out pinball 1.34x the built-in Quantile's with one step, 0.99-1.01x with
-    30). The default majorize-minimize curvatures take one Newton step, which scales with the
-    residual (CatBoost hands the objective chunks of rows, so QuantileLoss's scale is the
-    chunk's; see ``engines/catboost.py``).
-    """
-
-    name = "catboost"
-    aliases = {
-        "learning_rate": ("eta",),
-        "depth": ("max_depth",),
-        "max_leaves": ("num_leaves",),
-        "subsample": (),
-        "rsm": ("colsample_bylevel",),
-        "l2_leaf_reg": ("reg_lambda",),
-        "thread_count": (),
-        "random_seed": ("random_state",),
-        "verbose": ("logging_level", "verbose_eval", "silent"),
-        "allow_writing_files": (),
-        "leaf_estimation_method": (),
-        "leaf_estimation_iterations": (),
-    }
-    objective_keys = ("loss_function", "objective")
-
-    def translate(self, est: _BoostedBase, loss: Loss) -> dict[str, Any]:
-        for name, hint in (
-            ("min_child_samples", "min_data_in_leaf (only with grow_policy='Depthwise' or 'Lossguide')"),
-            ("min_child_weight", "no Hessian-sum limit in CatBoost"),
-            ("reg_alpha", "no L1 leaf penalty in CatBoost"),
-        ):
-            if getattr(est, name) is not None:
-                raise ValueError(
-                    f"{name} is not a CatBoost parameter ({hint}); set it to None with engine='catboost' "
-                    "or pass CatBoost's own parameters in engine_params"
-                )
-        if est.num_leaves is not None and "grow_policy" not in (est.engine_params or {}):
-            raise ValueError(
-                "num_leaves needs engine_params={'grow_policy': 'Lossguide'} with engine='catboost' "
-                "(its default symmetric trees have 2**max_depth leaves)"
-            )
-        constant_hessian = getattr(loss, "hessian", None) == "constant"
-        n_threads = _n_threads(est.n_jobs)
-        return {
-            "learning_rate": est.learning_rate,
-            "depth": est.max_depth,
-            "max_leaves": est.num_leaves,
-            "subsample": est.subsample,
-            "rsm": est.colsample_bytree,
-            "l2_leaf_reg": est.reg_lambda,
-            "thread_count": -1 if n_threads is None else n_threads,
-            "random_seed": _seed(est.random_state),
-            "verbose": False,
-            "allow_writing_files": False,  # CatBoost would write ./catboost_info at every fit
-            "leaf_estimation_method": "Gradient" if constant_hessian else "Newton",
-            "leaf_estimation_iterations": 30 if constant_hessian else 1,
-        }
-
-    def train(self, est, loss, params, X, y, w, evals, n_rounds, early_stopping_rounds):
-        import catboost
-
-        from gbobjectives.engines.catboost import train
-
-        params = {**params, "iterations": n_rounds}
-        pool = catboost.Pool(X, label=y, weight=w)
-        valid = [catboost.Pool(Xv, label=yv, weight=wv) for Xv, yv, wv in evals]
-        model = train(
-            loss,
-            params,
-            pool,
-            eval_set=valid or None,
-            early_stopping_rounds=early_stopping_rounds if valid else None,
-            # the float64 labels' start (init_score_), not that of CatBoost's float32 copy
-            init_score=loss.init_score(y, w),
-        )
-        best = int(model.get_best_iteration()) if early_stopping_rounds and valid else None
-        history = {}
-        for key, metrics in model.get_evals_result().items():
-            # CatBoost's "validation" / "validation_1"... as the other engines' "valid_0", "valid_1"...
-            if key.startswith("validation"):
-                key = "valid_" + (key[len("validation_") :] if "_" in key else "0")
-            # CatBoost names a custom metric by its class ("Metric"): use the loss's name
-            history[key] = {(loss.name if name == "Metric" else name): values for name, values in metrics.items()}
-        return model, best, history
-
-    def predict_raw(self, booster: Any, X: Any, n_rounds: int, n_threads: int | None) -> np.ndarray:
-        raw = booster.predict(
-            X,
-            prediction_type="RawFormulaVal",
-            ntree_end=min(n_rounds, booster.tree_count_),
-            thread_count=-1 if n_threads is None else n_threads,
-        )
-        return np.asarray(raw, dtype=np.float64)
-
-    def dumps(self, booster: Any) -> str:
-        import base64
-
-        # CatBoost's binary model (exact floats, bias included), as text for the JSON file
-        return base64.b64encode(booster._serialize_model()).decode("ascii")
-
-    def loads(self, text: str) -> Any:
-        import base64
-
-        import catboost
-
-        model = catboost.CatBoost()
-        model.load_model(blob=base64.b64decode(text.encode("ascii"), validate=True))
-        return model
-
-
-_BACKENDS: dict[str, _Backend] = {
-    "xgboost": _XGBoostBackend(),
-    "lightgbm": _LightGBMBackend(),
-    "catboost": _CatBoostBackend(),
+#: the engine back-ends, each defined next to its engine (gbobjectives/engines/*.py)
+_BACKENDS: dict[str, EstimatorBackend] = {
+    "xgboost": XGBoostBackend(),
+    "lightgbm": LightGBMBackend(),
+    "catboost": CatBoostBackend(),
 }
 
 
@@ -722,10 +368,12 @@ class _BoostedBase(BaseEstimator):
         stratify = y if is_classifier(self) else None
         try:
             tr, va = train_test_split(
-                idx, test_size=self.validation_fraction, random_state=_seed(self.random_state), stratify=stratify
+                idx, test_size=self.validation_fraction, random_state=engine_seed(self.random_state), stratify=stratify
             )
         except ValueError:  # a class too rare to stratify: a plain random split
-            tr, va = train_test_split(idx, test_size=self.validation_fraction, random_state=_seed(self.random_state))
+            tr, va = train_test_split(
+                idx, test_size=self.validation_fraction, random_state=engine_seed(self.random_state)
+            )
         w_tr = None if w is None else w[tr]
         w_va = None if w is None else w[va]
         rows = X.iloc if _is_dataframe(X) else X  # a DataFrame (categorical columns) stays one
@@ -735,7 +383,7 @@ class _BoostedBase(BaseEstimator):
     def _raw_predict(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "booster_")
         X = self._validate_X(X, reset=False)
-        return _BACKENDS[self.engine].predict_raw(self.booster_, X, self.n_estimators_, _n_threads(self.n_jobs))
+        return _BACKENDS[self.engine].predict_raw(self.booster_, X, self.n_estimators_, engine_threads(self.n_jobs))
 
     @property
     def feature_importances_(self) -> np.ndarray:
@@ -777,14 +425,14 @@ class _BoostedBase(BaseEstimator):
         """
         check_is_fitted(self, "booster_")
         with open(path, "w", encoding="utf-8") as fh:
-            json.dump(_to_document(self), fh)
+            json.dump(estimator_document(self), fh)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Any:
         """Read an estimator written by :meth:`save`; it must be of this class.
 
-        Nothing in the file is executed: the loss class comes from
-        :data:`gbobjectives.losses.LOSSES` and its parameters go through its constructor.
+        Nothing in the file is executed: the loss class comes from the loss registry
+        (:mod:`gbobjectives.losses.registry`) and its parameters go through its constructor.
         """
         est = load_model(path)
         if not isinstance(est, cls):
@@ -1062,14 +710,8 @@ class BoostedRegressor(RegressorMixin, _BoostedBase):
         ww = np.ones(y.shape[0]) if w is None else w
         if not np.sum(ww) > 0:
             return HuberLoss()  # init_score will report the zero weights
-        med = weighted_quantile(y, ww, 0.5)
-        scale = 1.4826 * weighted_quantile(np.abs(y - med), ww, 0.5)
-        if not scale > 0:
-            mean = np.average(y, weights=ww)
-            scale = float(np.sqrt(np.average((y - mean) ** 2, weights=ww)))
-        if not (scale > 0 and math.isfinite(scale)):
-            scale = 1.0
-        return HuberLoss(delta=1.345 * scale)
+        # the package's one robust scale, with the lower weighted median as always here
+        return HuberLoss(delta=1.345 * robust_scale(y, ww, tie_break="lower"))
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted values: the loss's inverse link of the raw score (the identity), shape (n,)."""
@@ -1094,176 +736,3 @@ def _check_regression_targets(y: Any) -> None:
             f"y must hold real-valued regression targets for BoostedRegressor ({exc}); for class labels "
             f"use BoostedClassifier"
         ) from None
-
-
-# ------------------------------------------------------------------------------------ persistence
-_ESTIMATORS: dict[str, type[_BoostedBase]] = {
-    "BoostedClassifier": BoostedClassifier,
-    "BoostedRegressor": BoostedRegressor,
-}
-_SAFE_LABEL_KINDS = "biufU"
-
-
-def _json_value(x: Any) -> Any:
-    if isinstance(x, np.generic):
-        return x.item()
-    if isinstance(x, np.ndarray):
-        return x.tolist()
-    if isinstance(x, (list, tuple)):
-        return [_json_value(v) for v in x]
-    return x
-
-
-def _versions() -> dict[str, str | None]:
-    import sklearn
-
-    from gbobjectives import __version__
-
-    out: dict[str, str | None] = {
-        "gbobjectives": __version__,
-        "scikit-learn": sklearn.__version__,
-        "numpy": np.__version__,
-    }
-    for name in ENGINES:
-        try:
-            out[name] = importlib.import_module(name).__version__
-        except ImportError:
-            out[name] = None
-    return out
-
-
-def _to_document(est: _BoostedBase) -> dict[str, Any]:
-    params = est.get_params(deep=False)
-    params.pop("loss")
-    if not isinstance(params["random_state"], (int, type(None))):
-        params["random_state"] = None  # a RandomState cannot be written portably; the model is fitted anyway
-    loss = est.loss_
-    doc: dict[str, Any] = {
-        "format": _FORMAT,
-        "format_version": _FORMAT_VERSION,
-        "estimator": type(est).__name__,
-        "params": {k: _json_value(v) for k, v in params.items()},
-        # the user's loss (None = the default) and the fitted one
-        "loss": None if est.loss is None else _loss_document(est.loss),
-        "fitted_loss": _loss_document(loss),
-        "engine_model": _BACKENDS[est.engine].dumps(est.booster_),
-        "init_score": _json_value(est.init_score_),
-        "best_iteration": est.best_iteration_,
-        "n_estimators_used": est.n_estimators_,
-        "n_features_in": int(est.n_features_in_),
-        "feature_names_in": None if not hasattr(est, "feature_names_in_") else [str(f) for f in est.feature_names_in_],
-        # pandas 'category' columns: the model then predicts from DataFrames only (optional key)
-        "categorical_features": list(getattr(est, "_categorical", [])),
-        "versions": _versions(),
-    }
-    if isinstance(est, BoostedClassifier):
-        classes = est.classes_
-        if classes.dtype.kind == "O" and all(isinstance(c, str) for c in classes):
-            kind = "str_object"
-        elif classes.dtype.kind in _SAFE_LABEL_KINDS:
-            kind = classes.dtype.str
-        else:
-            raise TypeError(f"cannot save class labels of dtype {classes.dtype} portably; use str or numeric labels")
-        doc["classes"] = {"dtype": kind, "values": classes.tolist()}
-    try:
-        json.dumps(doc["params"], allow_nan=True)
-    except TypeError as exc:
-        raise TypeError(f"engine_params must hold JSON values to be saved: {exc}") from None
-    return doc
-
-
-def _loss_document(loss: Loss) -> dict[str, Any]:
-    name = type(loss).__name__
-    if LOSSES.get(name) is not type(loss):
-        raise TypeError(f"{loss!r} is not a registered loss (gbobjectives.losses.LOSSES); it cannot be saved")
-    return {"class": name, "params": {k: _json_value(v) for k, v in loss.get_params().items()}}
-
-
-def _loss_from_document(doc: Any) -> Loss:
-    if (
-        not isinstance(doc, Mapping)
-        or not isinstance(doc.get("class"), str)
-        or not isinstance(doc.get("params"), Mapping)
-    ):
-        raise ValueError(f"invalid loss entry {doc!r}: expected {{'class': name, 'params': {{...}}}}")
-    cls = LOSSES.get(doc["class"])
-    if cls is None:
-        raise ValueError(f"unknown loss class {doc['class']!r}; only registered losses load: {sorted(LOSSES)}")
-    try:
-        return cls(**dict(doc["params"]))  # the constructor validates every parameter
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"invalid parameters for {doc['class']}: {exc}") from None
-
-
-def _safe_dtype(text: str) -> np.dtype | None:
-    try:
-        dtype = np.dtype(text)
-    except (TypeError, ValueError):
-        return None
-    return dtype if dtype.kind in _SAFE_LABEL_KINDS else None
-
-
-def load_model(path: str | os.PathLike) -> BoostedClassifier | BoostedRegressor:
-    """Read an estimator written by ``est.save(path)``, with identical predictions.
-
-    Safe on untrusted files in the sense that nothing is executed: the file is JSON, the
-    estimator and loss classes come from fixed registries (``gbobjectives.losses.LOSSES``),
-    parameters go through the constructors, and the booster is parsed by the engine's own
-    model loader.
-
-    Example
-    -------
-    >>> # est.save("m.json"); est2 = gbobjectives.sklearn.load_model("m.json")
-    """
-    with open(path, encoding="utf-8") as fh:
-        doc = json.load(fh)
-    if not isinstance(doc, dict) or doc.get("format") != _FORMAT:
-        raise ValueError(f"{os.fspath(path)!r} is not a gbobjectives estimator file")
-    if doc.get("format_version") != _FORMAT_VERSION:
-        raise ValueError(
-            f"{os.fspath(path)!r} has format version {doc.get('format_version')!r}; this gbobjectives reads "
-            f"version {_FORMAT_VERSION}"
-        )
-    cls = _ESTIMATORS.get(doc.get("estimator"))  # type: ignore[arg-type]
-    if cls is None:
-        raise ValueError(f"unknown estimator {doc.get('estimator')!r}; expected one of {sorted(_ESTIMATORS)}")
-    params = doc.get("params")
-    valid = set(cls().get_params(deep=False)) - {"loss"}
-    if not isinstance(params, dict) or not set(params) <= valid:
-        raise ValueError(f"invalid estimator parameters in the file: {params!r}")
-    loss = None if doc.get("loss") is None else _loss_from_document(doc["loss"])
-    est = cls(loss=loss, **params)
-    est._check_params()
-    fitted_loss = _loss_from_document(doc.get("fitted_loss"))
-    est._check_loss_task(fitted_loss)
-
-    est.booster_ = _BACKENDS[est.engine].loads(str(doc["engine_model"]))
-    est.loss_ = fitted_loss
-    init = doc["init_score"]
-    est.init_score_ = np.asarray(init, dtype=np.float64) if isinstance(init, list) else float(init)
-    est.best_iteration_ = None if doc.get("best_iteration") is None else int(doc["best_iteration"])
-    est.n_estimators_ = int(doc["n_estimators_used"])
-    est.n_features_in_ = int(doc["n_features_in"])
-    if doc.get("feature_names_in") is not None:
-        est.feature_names_in_ = np.asarray([str(f) for f in doc["feature_names_in"]], dtype=object)
-    est.evals_result_ = {}
-    categorical = doc.get("categorical_features") or []
-    if not isinstance(categorical, list) or not all(isinstance(c, str) for c in categorical):
-        raise ValueError(f"invalid categorical_features entry in the file: {categorical!r}")
-    est._categorical = categorical
-    if isinstance(est, BoostedClassifier):
-        classes = doc.get("classes") or {}
-        kind, values = classes.get("dtype"), classes.get("values")
-        if not isinstance(values, list):
-            raise ValueError("invalid classes entry in the file")
-        if kind == "str_object":
-            arr = np.asarray([str(v) for v in values], dtype=object)
-        elif isinstance(kind, str) and _safe_dtype(kind) is not None:
-            arr = np.asarray(values, dtype=_safe_dtype(kind))
-        else:
-            raise ValueError(f"invalid class label dtype {kind!r} in the file")
-        est._label_encoder = LabelEncoder()
-        est._label_encoder.classes_ = arr
-        est.classes_ = arr
-        est.n_classes_ = len(arr)
-    return est

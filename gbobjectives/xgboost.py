@@ -8,6 +8,6 @@ See :func:`gbobjectives.engines.xgboost.train`. Importing this module does not i
 ``xgboost``; calling :func:`train` does.
 """
 
-from gbobjectives.engines.xgboost import metric, objective, train
+from gbobjectives.engines.xgboost import Metric, Objective, metric, objective, train
 
-__all__ = ["train", "objective", "metric"]
+__all__ = ["train", "Objective", "Metric", "objective", "metric"]

@@ -1,4 +1,4 @@
-"""High-precision oracle: every loss written from its definition in API.md, in mpmath.
+"""High-precision oracle: every loss written from its definition (README, "The losses"), in mpmath.
 
 Nothing here is taken from the library: the losses are the plain formulas of the API
 table (softmax, sigmoid, log, cosh, ...) evaluated with hundreds of digits, and the

@@ -1,5 +1,6 @@
 """Regenerate ``tests/data/reference_values.json``: loss, gradient and exact Hessian of every
-loss at extreme points, computed with mpmath (400 digits) from the definitions in API.md.
+loss at extreme points, computed with mpmath (400 digits) from the definitions in the README's
+table of losses (tests/_mpmath_oracle.py).
 
 Run from the repository root:  python tests/make_reference_table.py
 
@@ -127,8 +128,8 @@ def main() -> None:
     rows = build()
     OUT.parent.mkdir(exist_ok=True)
     doc = {
-        "about": "mpmath (400 digits) loss, gradient and exact Hessian from the API.md "
-        "definitions; regenerate with python tests/make_reference_table.py",
+        "about": "mpmath (400 digits) loss, gradient and exact Hessian from the definitions in "
+        "tests/_mpmath_oracle.py; regenerate with python tests/make_reference_table.py",
         "entries": rows,
     }
     # one entry per line: small, and diffs of a regenerated table stay readable

@@ -251,3 +251,69 @@ def test_audit_result_repr_and_fields():
     assert "PASS" in repr(good) and "FAIL" in repr(bad)
     assert {"quantity", "analytic", "numeric", "tolerance"} <= set(bad.worst)
     assert good.n_points > 100
+
+
+# ---------------------------------------------------------------------- undeclared non-smooth points
+class FairNoKinks(gbo.RegressionLoss):
+    """The README's Fair loss without ``_kinks``: its Hessian c^2/(c+|r|)^2 has a corner at r = 0."""
+
+    short_name = "fair_without_kinks"
+
+    def __init__(self, c: float = 1.0) -> None:
+        self.c = c
+        self._validate_params()
+
+    def _validate_params(self) -> None:
+        pass
+
+    def _length_scale(self) -> float:
+        return float(self.c)
+
+    def _loss(self, y, z):
+        a = np.abs(z - y)
+        return self.c * a - self.c**2 * np.log1p(a / self.c)
+
+    def _gradient_hessian(self, y, z, w):
+        r = z - y
+        d = self.c + np.abs(r)
+        return self.c * r / d, (self.c / d) ** 2
+
+    def _init_score(self, y, w):  # pragma: no cover - not used by the audit
+        return float(np.median(y))
+
+
+class FairWrongCorner(FairNoKinks):
+    """At the corner itself the Hessian is 2 instead of 1: far beyond what non-smoothness explains."""
+
+    def _gradient_hessian(self, y, z, w):
+        g, h = super()._gradient_hessian(y, z, w)
+        return g, np.where(z == y, 2.0, h)
+
+
+class FairWrongScale(FairNoKinks):
+    """The Hessian 1e-4 too large everywhere (the smooth points catch it)."""
+
+    def _gradient_hessian(self, y, z, w):
+        g, h = super()._gradient_hessian(y, z, w)
+        return g, h * (1 + 1e-4)
+
+
+@pytest.mark.parametrize("c", [0.5, 1.0, 2.0])
+def test_undeclared_corner_is_not_judged_not_failed(c):
+    """The Fair loss declares no kink; at r = 0 the Richardson estimates disagree (the error of
+    the central differences grows as h, not h^2), so that point is "not smooth here, not
+    judged" - it used to fail with error/tolerance 1.5."""
+    result = gbo.check_gradients(FairNoKinks(c=c))
+    assert result.passed, result
+    assert result.not_judged >= 1 and "not smooth" in result.notes[0]
+    assert result.worst_ratio < 0.5
+
+
+def test_non_smooth_points_still_catch_wrong_values():
+    assert not gbo.check_gradients(FairWrongCorner()).passed
+    bad = gbo.check_gradients(FairWrongScale())
+    assert not bad.passed and bad.worst["quantity"] == "hessian"
+
+
+def test_shipped_losses_have_no_undeclared_non_smooth_points():
+    assert all(gbo.check_gradients(loss).not_judged == 0 for loss in ALL_LOSSES)

@@ -228,6 +228,18 @@ def test_bad_input_exits_2_with_one_line(tmp_path, csv_dir, args, message):
     assert lines[0].startswith("gbobjectives compare: error: ") and message in lines[0]
 
 
+def test_missing_engine_gives_both_install_commands(tmp_path, csv_dir, monkeypatch, capsys):
+    from gbobjectives.cli import main
+
+    monkeypatch.setitem(sys.modules, "lightgbm", None)  # makes `import lightgbm` raise ImportError
+    status = main(["compare", "--data", str(csv_dir / "table.csv"), "--target", "churn", "--engines", "lightgbm",
+                   "--output", str(tmp_path / "o"), "--quiet"])  # fmt: skip
+    err = capsys.readouterr().err.strip()
+    assert status == 2 and len(err.splitlines()) == 1, err
+    assert 'lightgbm is not installed: pip install "gbobjectives[lightgbm]"' in err
+    assert 'pip install ".[lightgbm]"' in err
+
+
 # ---------------------------------------------------------------------------- Python API
 def test_custom_logloss_reproduces_builtin_objective():
     """With a correct gradient, Hessian and start, our logloss trains the built-in model."""

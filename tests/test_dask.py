@@ -343,3 +343,75 @@ def test_lightgbm_dask_multiclass_start_is_folded(client):
     np.testing.assert_allclose(raw, np.tile(loss.init_score(y), (5, 1)), atol=1e-9)
     p = gdask.predict_proba(model, loss, _darr(X[:5])).compute()
     np.testing.assert_allclose(p.sum(axis=1), 1.0)
+
+
+# ------------------------------------------------------------- per-round statistics are global
+def _root_only_prediction(loss, y: np.ndarray, rounds: int, eta: float, start: float) -> float:
+    """Prediction of a model whose trees are single leaves (no usable feature): each round adds
+    -eta * sum(g) / sum(h) of the engine's pair over ALL rows (lambda = 0)."""
+    z = np.full(y.size, start)
+    for _ in range(rounds):
+        g, h = loss.xgboost_objective(z.astype(np.float32), xgb.DMatrix(np.zeros((y.size, 1)), label=y))
+        z = z - eta * np.sum(g, dtype=np.float64) / np.sum(h, dtype=np.float64)
+    return float(z[0])
+
+
+def test_xgboost_dask_quantile_scale_is_global(client):
+    """QuantileLoss's MM curvature scale S is a statistic of ALL rows each round: through
+    xgboost.dask it is all-reduced over the workers, so a distributed model equals the
+    single-machine one. Trees here are single leaves (the only feature is constant), whose
+    value -eta*G/H XGBoost all-reduces exactly: a per-worker S would weight each worker's
+    Hessians differently and move every leaf (checked below to be a large difference)."""
+    loss = gbo.QuantileLoss(quantile=0.8)
+    rng = np.random.default_rng(3)
+    # two halves with residual scales 100x apart: per-worker scales would differ by ~100x
+    y = np.concatenate([rng.standard_t(3, CHUNK), 100 * rng.standard_t(3, CHUNK)]) + 1000.0
+    X = np.zeros((y.size, 1))
+    params = {
+        "max_depth": 2,
+        "eta": 0.3,
+        "lambda": 0.0,
+        "min_child_weight": 0.0,
+        "nthread": 1,
+        "tree_method": "hist",
+        "base_score": 1000.0,
+    }
+    rounds = 5
+    # one half on each worker, placed explicitly (a scheduler could put both chunks on one)
+    workers = sorted(client.scheduler_info()["workers"])
+    assert len(workers) == 2
+    dX, dy = (_placed(client, a, workers) for a in (X, y))
+    booster = dxgb.train(client, {**params}, dxgb.DaskDMatrix(client, dX, dy), rounds, obj=loss.xgboost_objective)[
+        "booster"
+    ]
+    got = float(booster.predict(xgb.DMatrix(X[:1]), output_margin=True)[0])
+    expected = _root_only_prediction(loss, y, rounds, 0.3, 1000.0)
+    per_worker = _root_only_prediction_per_worker(loss, y, rounds, 0.3, 1000.0)
+    print(f"global {expected:.6f} distributed {got:.6f} per-worker {per_worker:.6f}")
+    assert got == pytest.approx(expected, rel=1e-5)
+    assert abs(per_worker - expected) > 100 * 1e-5 * abs(expected)  # the test can tell the two apart
+
+
+def _root_only_prediction_per_worker(loss, y: np.ndarray, rounds: int, eta: float, start: float) -> float:
+    """As :func:`_root_only_prediction`, with each half's pair computed on its own (a per-worker
+    scale), the sums then added: what a per-worker statistic would give."""
+    z = start
+    halves = np.split(y, 2)
+    for _ in range(rounds):
+        G = H = 0.0
+        for part in halves:
+            g, h = loss.xgboost_objective(
+                np.full(part.size, z, dtype=np.float32), xgb.DMatrix(np.zeros((part.size, 1)), label=part)
+            )
+            G, H = G + np.sum(g, dtype=np.float64), H + np.sum(h, dtype=np.float64)
+        z -= eta * G / H
+    return z
+
+
+def _placed(client, a: np.ndarray, workers: list[str]):
+    """A dask array of ``a`` in two chunks, chunk i held by ``workers[i]``."""
+    parts = []
+    for part, worker in zip(np.split(a, 2), workers):
+        future = client.scatter(part, workers=[worker])
+        parts.append(da.from_delayed(future, shape=part.shape, dtype=part.dtype))
+    return da.concatenate(parts)

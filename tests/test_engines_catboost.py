@@ -328,3 +328,22 @@ def test_expectile_same_start_relation_can_fail():
     ref = cb.CatBoost({**SAME, "loss_function": "Expectile:alpha=0.9"}).fit(cb.Pool(X, y, baseline=np.full(len(y), c)))
     wrong = gbo.catboost.train(gbo.ExpectileLoss(0.1), SAME, cb.Pool(X, y, baseline=np.full(len(y), c)))
     assert np.max(np.abs(raw(ref, X) + c - (raw(wrong, X) + c))) > 1e-2
+
+
+def test_estimator_on_constant_features_or_sparse_arrays():
+    """engine='catboost': constant features get one clear ValueError naming X (CatBoost's own
+    quantizer error otherwise); scipy sparse arrays and int64-indexed CSR (both rejected by
+    CatBoost itself) are converted and predict the same as the dense matrix."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="X: every feature is constant"):
+        gbo.BoostedRegressor(engine="catboost", n_estimators=3).fit(np.ones((20, 2)), rng.normal(size=20))
+    X = rng.normal(size=(60, 3)) * (rng.random((60, 3)) < 0.5)
+    y = X[:, 0] + rng.normal(size=60)
+    csr64 = sp.csr_matrix(X)
+    csr64.indices, csr64.indptr = csr64.indices.astype(np.int64), csr64.indptr.astype(np.int64)
+    dense = gbo.BoostedRegressor(engine="catboost", n_estimators=5, random_state=0).fit(X, y)
+    for Xs in (sp.csr_array(X), csr64):
+        model = gbo.BoostedRegressor(engine="catboost", n_estimators=5, random_state=0).fit(Xs, y)
+        np.testing.assert_allclose(model.predict(Xs), dense.predict(X), rtol=1e-12)

@@ -1,4 +1,4 @@
-"""LightGBM native API: adapters, the folded start score and every trap of shared/ENGINES.md."""
+"""LightGBM native API: adapters, the folded start score and every trap of docs/engines.md."""
 
 from __future__ import annotations
 
@@ -255,3 +255,19 @@ def test_adapters_pickle_with_their_loss():
         joblib.dump(obj, buf)
         buf.seek(0)
         assert joblib.load(buf).__self__ == obj.__self__
+
+
+def test_adapter_objects_equal_the_bound_methods():
+    """``gbo.lightgbm.Objective(loss)`` / ``Metric(loss)`` train the same model as the bound methods and pickle."""
+    X, y = regression()
+    loss = gbo.HuberLoss(delta=2.0)
+    obj, met = gbo.lightgbm.Objective(loss), gbo.lightgbm.Metric(loss)
+    assert pickle.loads(pickle.dumps(obj)) == obj and pickle.loads(pickle.dumps(met)) == met
+    runs = []
+    for o, m in ((obj, met), (loss.lightgbm_objective, loss.lightgbm_metric)):
+        ds = lgb.Dataset(X, label=y)
+        runs.append(lgb.train({**PARAMS, "objective": o, "metric": "None"}, ds, 3, valid_sets=[ds], feval=m))
+    np.testing.assert_array_equal(runs[0].predict(X, raw_score=True), runs[1].predict(X, raw_score=True))
+    ds = lgb.Dataset(X, label=y).construct()
+    z = runs[0].predict(X, raw_score=True)
+    assert met(z, ds) == loss.lightgbm_metric(z, ds)

@@ -1,4 +1,4 @@
-"""XGBoost native API: adapters, start scores and every trap of shared/ENGINES.md, on real models."""
+"""XGBoost native API: adapters, start scores and every trap of docs/engines.md, on real models."""
 
 from __future__ import annotations
 
@@ -262,6 +262,31 @@ def test_label_cache_notices_set_label():
     np.testing.assert_array_equal(again, fresh)
 
 
+def test_plain_adapters_notice_set_label_and_set_weight_in_place():
+    """The adapters read labels/weights as views of the DMatrix's memory (engines/xgboost.py);
+    a same-size set_label/set_weight may rewrite that memory in place: the next call must see
+    the new values, exactly as on a fresh DMatrix."""
+    X, y = binary(n=300)
+    loss = gbo.FocalLoss(gamma=2.0)
+    z = np.linspace(-2, 2, 300).astype(np.float32)
+    d = xgb.DMatrix(X, label=y, weight=np.ones(300))
+    loss.xgboost_objective(z, d), loss.xgboost_metric(z, d)  # cache the first labels and weights
+    y2, w2 = 1.0 - y, np.linspace(0.5, 2.0, 300)
+    d.set_label(y2)
+    d.set_weight(w2)
+    fresh = xgb.DMatrix(X, label=y2, weight=w2)
+    for got, want in zip(loss.xgboost_objective(z, d), loss.xgboost_objective(z, fresh)):
+        np.testing.assert_array_equal(got, want)
+    assert loss.xgboost_metric(z, d) == loss.xgboost_metric(z, fresh)
+    # the views handed out are read-only: nothing of ours writes into XGBoost's memory
+    from gbobjectives.engines.xgboost import _labels_weights
+
+    yv, wv = _labels_weights(d)
+    np.testing.assert_array_equal(yv, y2)
+    np.testing.assert_allclose(wv, w2, rtol=1e-7)
+    assert not yv.flags.writeable and not wv.flags.writeable
+
+
 def test_booster_and_adapters_pickle():
     import joblib
 
@@ -283,3 +308,19 @@ def test_import_without_engines():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip()
+
+
+def test_adapter_objects_equal_the_bound_methods():
+    """``gbo.xgboost.Objective(loss)`` / ``Metric(loss)`` train the same model as the bound methods and pickle."""
+    X, y = binary()
+    loss = gbo.FocalLoss(gamma=2.0, alpha=0.25)
+    d = xgb.DMatrix(X, label=y)
+    obj, met = gbo.xgboost.Objective(loss), gbo.xgboost.Metric(loss)
+    assert pickle.loads(pickle.dumps(obj)) == obj and pickle.loads(pickle.dumps(met)) == met
+    a = xgb.train(PARAMS, d, 3, obj=obj, custom_metric=met, evals=[(d, "t")], verbose_eval=False)
+    b = xgb.train(PARAMS, d, 3, obj=loss.xgboost_objective, custom_metric=loss.xgboost_metric, verbose_eval=False)
+    np.testing.assert_array_equal(_margin(a, X), _margin(b, X))
+    assert met(_margin(a, X), d) == loss.xgboost_metric(_margin(a, X), d)
+    assert met.higher_is_better is False and gbo.xgboost.Metric(gbo.LogLossHit()).higher_is_better is True
+    with pytest.raises(TypeError, match="gbobjectives loss"):
+        gbo.xgboost.Objective("focal")

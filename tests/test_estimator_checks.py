@@ -1,4 +1,4 @@
-"""scikit-learn's own estimator checks, for both estimators on both engines.
+"""scikit-learn's own estimator checks, for both estimators on every installed engine.
 
 Expected failures (and why) are listed in ``EXPECTED_FAILED``; everything else must pass.
 """
@@ -9,6 +9,8 @@ import pytest
 
 pytest.importorskip("xgboost")
 pytest.importorskip("lightgbm")
+
+import importlib.util  # noqa: E402
 
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
@@ -28,6 +30,12 @@ _FLOAT32_GRADIENTS = (
     "Whether a given kernel's rounding pattern happens to pass is luck, so the entry is non-strict"
 )
 
+_CATBOOST_WEIGHTS = (
+    "CatBoost does not treat an integer sample weight k as k repeated rows: its own CatBoostClassifier / "
+    "CatBoostRegressor fail this check too (measured: predictions differ by up to 0.19 / 0.35 after 10 "
+    "iterations, 1.85 with bootstrap_type='No', random_strength=0), so the custom objective cannot pass it"
+)
+
 #: (estimator class name, engine) -> {check name: reason}
 EXPECTED_FAILED: dict[tuple[str, str], dict[str, str]] = {
     ("BoostedClassifier", "xgboost"): {
@@ -38,12 +46,21 @@ EXPECTED_FAILED: dict[tuple[str, str], dict[str, str]] = {
         "check_sample_weight_equivalence_on_dense_data": _FLOAT32_REFIT,
         "check_sample_weight_equivalence_on_sparse_data": _FLOAT32_REFIT,
     },
+    **{
+        (name, "catboost"): {
+            "check_sample_weight_equivalence_on_dense_data": _CATBOOST_WEIGHTS,
+            "check_sample_weight_equivalence_on_sparse_data": _CATBOOST_WEIGHTS,
+        }
+        for name in ("BoostedClassifier", "BoostedRegressor")
+    },
 }
+
+ENGINES = ("xgboost", "lightgbm") + (("catboost",) if importlib.util.find_spec("catboost") else ())
 
 ESTIMATORS = [
     cls(engine=engine, n_estimators=10, n_jobs=1, random_state=0)
     for cls in (BoostedClassifier, BoostedRegressor)
-    for engine in ("xgboost", "lightgbm")
+    for engine in ENGINES
 ]
 
 

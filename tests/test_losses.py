@@ -341,3 +341,34 @@ def test_property_random_losses_and_points(case):
     if not loss.hessian_is_exact:
         assert np.all(h >= 0)
     assert result.passed, (result, result.worst, result.problems)
+
+
+def test_huber_init_score_where_breakpoints_round():
+    """Residuals beyond 2^51 delta: r - delta rounds onto a neighbouring double, and the linear
+    piece between the rounded breakpoints once gave 1.1e15 instead of 4.5e15 (found by the
+    property test). The minimiser is within one double of r - 0.375 here."""
+    y = np.array([4.50360016e15, 0.0, 0.0, 0.0])
+    w = np.array([4.0, 1.0, 1.0, 1.0])
+    loss = gbo.HuberLoss(delta=0.5)
+    c = loss.init_score(y, w)
+    assert abs(c - (y[0] - 0.375)) <= 1.0
+    best = loss.loss(y, np.full(4, c), w).sum()
+    for other in (c - 1e-3 * y[0], c + 1e-3 * y[0], y[0] / 4):
+        assert best <= loss.loss(y, np.full(4, other), w).sum()
+    # the leaf rule solves the same equation for many groups at once: same answer per group
+    r = np.concatenate([y, y])
+    ids, vals = gbo.refit.leaf_values(loss, np.repeat([0, 1], 4), r, np.concatenate([w, w]), 1.0)
+    assert ids.tolist() == [0, 1] and vals.tolist() == [c, c]
+
+
+def test_huber_init_score_where_breakpoints_round_onto_the_labels():
+    """delta below half an ulp of y: y +- delta round onto y itself, and interpolating across the
+    merged pieces once gave 2.25e15 for [0, 4.5e15, 4.5e15] (issue 16's hypothesis run; the
+    minimiser is within one double of 4.5e15)."""
+    y = np.array([0.0, 4.5e15, 4.5e15])
+    loss = gbo.HuberLoss(delta=0.5)
+    c = loss.init_score(y)
+    assert abs(c - 4.5e15) <= 1.0
+    best = loss.loss(y, np.full(3, c)).sum()
+    for other in (c - 1e-3 * y[1], 2.25e15, 0.0):
+        assert best <= loss.loss(y, np.full(3, other)).sum()

@@ -345,9 +345,15 @@ def _random_groups(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np
     return r, w, groups, n_groups, delta
 
 
-def test_huber_leaf_values_match_the_reference_scalar_solver() -> None:
+@pytest.mark.parametrize("newton_steps", [40, 1, 0], ids=["newton", "newton-then-sorting", "sorting"])
+def test_huber_leaf_values_match_the_reference_scalar_solver(newton_steps, monkeypatch) -> None:
     # continuous weights: the root is unique (a flat zero stretch of G needs an exact balance of
-    # weights), so both solvers must agree up to the summation order of G
+    # weights), so both solvers must agree up to the summation order of G. The batched solver
+    # takes Newton steps, then hands the groups still open to the sorting solver: both paths
+    # (and their mix) are checked
+    from gbobjectives.losses import _solvers
+
+    monkeypatch.setattr(_solvers, "_HUBER_NEWTON_STEPS", newton_steps)
     rng = np.random.default_rng(11)
     checked = 0
     for _ in range(150):
@@ -407,7 +413,7 @@ def test_refit_leaf_values_batched_and_per_leaf_paths_agree() -> None:
 def test_unit_weight_selection_equals_the_sorting_rule(monkeypatch, tie_break: str) -> None:
     # unit weights above _SELECT_MIN rows take np.partition instead of a sort: the same order
     # statistics, so the same bits, for every tau (0, 1, dyadic, tiny) and with many ties
-    from gbobjectives.losses import regression
+    from gbobjectives.losses import _solvers
 
     rng = np.random.default_rng(5)
     for trial in range(200):
@@ -415,7 +421,7 @@ def test_unit_weight_selection_equals_the_sorting_rule(monkeypatch, tie_break: s
         y = rng.normal(size=n) if trial % 2 else rng.integers(0, 4, n).astype(float)
         for tau in (0.0, 1e-12, 0.1, 0.25, 1 / 3, 0.5, 0.9, 1 - 1e-16, 1.0, float(rng.random())):
             fast = weighted_quantile(y, np.ones(n), tau, tie_break)
-            monkeypatch.setattr(regression, "_SELECT_MIN", 10**9)
+            monkeypatch.setattr(_solvers, "_SELECT_MIN", 10**9)
             slow = weighted_quantile(y, np.ones(n), tau, tie_break)
             monkeypatch.undo()
             assert fast == slow, (n, tau)
@@ -424,16 +430,81 @@ def test_unit_weight_selection_equals_the_sorting_rule(monkeypatch, tie_break: s
 def test_stable_order_per_group_and_global_sorts_agree(monkeypatch) -> None:
     # the two ways of sorting rows by (group, residual) - each group on its own (few groups) or one
     # global sort (many groups) - must give the same permutation, ties kept in row order
-    from gbobjectives.losses import regression
+    from gbobjectives.losses import _solvers
 
     rng = np.random.default_rng(13)
     for _ in range(60):
         r, _, groups, n_groups, _ = _random_groups(rng)  # rounded residuals: many ties
         counts = np.bincount(groups, minlength=n_groups)
-        per_group = regression._stable_order(r, groups, counts)
-        monkeypatch.setattr(regression, "_PER_GROUP_SORT_MAX", 0)
-        whole = regression._stable_order(r, groups, counts)
+        per_group = _solvers._stable_order(r, groups, counts)
+        monkeypatch.setattr(_solvers, "_PER_GROUP_SORT_MAX", 0)
+        whole = _solvers._stable_order(r, groups, counts)
         monkeypatch.undo()
         np.testing.assert_array_equal(per_group, whole)
         expected = np.lexsort((np.arange(len(r)), r, groups))  # by group, then r, then row
         np.testing.assert_array_equal(per_group, expected)
+
+
+# ---------------------------------------------------- leaves read off the change of the scores
+def test_leaf_from_score_change_is_exact_or_declines() -> None:
+    from gbobjectives.refit import leaf_from_score_change
+
+    values, ids = np.array([0.25, -1.5, 3.0]), np.array([7, 9, 11])
+    leaf = np.array([2, 0, 1, 1, 2])
+    before = np.array([100.0, -3.0, 0.0, 7.5, 1e3])
+    after = before + values[leaf]
+    eps = 2.0**-53
+    assert leaf_from_score_change(before, after, after, ids, values, eps).tolist() == ids[leaf].tolist()
+    # float32 engine: rounded updates are still matched within the bound
+    after32 = (before.astype(np.float32) + values[leaf].astype(np.float32)).astype(np.float64)
+    b32 = before.astype(np.float32).astype(np.float64)
+    assert leaf_from_score_change(b32, after32, after32, ids, values, 2.0**-24).tolist() == ids[leaf].tolist()
+    # declines: two leaves within rounding of each other, a NaN, a change matching no leaf
+    tied = np.array([0.25, 0.25 + 1e-14, 3.0])
+    assert leaf_from_score_change(before, before + tied[leaf], before + tied[leaf], ids, tied, eps) is None
+    bad = after.copy()
+    bad[1] = np.nan
+    assert leaf_from_score_change(before, bad, bad, ids, values, eps) is None
+    off = after.copy()
+    off[3] += 0.01
+    assert leaf_from_score_change(before, off, off, ids, values, eps) is None
+
+
+@pytest.mark.parametrize("engine", ["xgboost", "lightgbm"])
+@pytest.mark.parametrize("loss", [gbo.QuantileLoss(0.8), gbo.HuberLoss(delta=5.0)], ids=str)
+def test_refit_reads_leaves_off_scores_with_the_same_model(engine, loss, monkeypatch) -> None:
+    """Leaf refit gives the bit-identical model whether each training row's leaf is read off
+    the change of the engine's cached scores or found by traversing the tree, and the first
+    way is taken every round (with validation data and weights, whose leaves are traversed)."""
+    from gbobjectives.engines.lightgbm import LightGBMLeafRefit
+    from gbobjectives.engines.xgboost import XGBoostLeafRefit
+
+    X, y, w = _data(n=600)
+    Xv, yv, wv = _data(n=200, seed=1)
+    cls = XGBoostLeafRefit if engine == "xgboost" else LightGBMLeafRefit
+    made: list = []
+    init = cls.__init__
+
+    def recording_init(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(cls, "__init__", recording_init)
+
+    def fit() -> np.ndarray:
+        if engine == "xgboost":
+            dv = xgb.DMatrix(Xv, label=yv, weight=wv)
+            b = gbo.xgboost.train(loss, _xgb_params(), xgb.DMatrix(X, label=y, weight=w), 8, evals=[(dv, "v")])
+            return b.predict(xgb.DMatrix(Xv), output_margin=True)
+        ds = lgb.Dataset(X, label=y, weight=w)
+        dv = lgb.Dataset(Xv, label=yv, weight=wv, reference=ds)
+        b = gbo.lightgbm.train(loss, _lgb_params(), ds, 8, valid_sets=[dv])
+        return b.predict(Xv, raw_score=True)
+
+    monkeypatch.setattr(cls, "_SCORES_MIN_ROWS", 0)
+    by_scores = fit()
+    assert made[-1].leaf_lookups == {"scores": 8, "traversal": 0}
+    monkeypatch.setattr(cls, "_SCORES_MIN_ROWS", 10**12)
+    by_traversal = fit()
+    assert made[-1].leaf_lookups == {"scores": 0, "traversal": 8}
+    np.testing.assert_array_equal(by_scores, by_traversal)

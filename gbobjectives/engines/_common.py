@@ -9,7 +9,9 @@ Every adapter does the same four things, whatever the engine:
 4. call the loss's private fast path (``_gradient_hessian_fast``, in cache-sized row blocks) or
    its float64 ``_loss`` for metrics.
 
-Nothing here imports an engine, so ``import gbobjectives`` works without either.
+Nothing here imports an engine library, so ``import gbobjectives`` works without either. The
+dependency points one way: the engine adapters import the losses and metrics, never the reverse
+(the losses reach their adapters through :mod:`gbobjectives._engine_hooks`).
 """
 
 from __future__ import annotations
@@ -25,20 +27,81 @@ import numpy as np
 from gbobjectives._validation import check_sample_weight, describe_ids, infer_n_classes
 from gbobjectives.engines._blocked import NonFiniteInput, run_blocked
 from gbobjectives.losses._fast import Workspace
+from gbobjectives.losses.base import Loss
+from gbobjectives.metrics import LossMetric, Metric
 
-__all__ = ["as_metric", "labels_and_weights", "check_raw_scores", "gradient_hessian", "evaluate"]
+__all__ = [
+    "as_metric",
+    "labels_and_weights",
+    "check_raw_scores",
+    "gradient_hessian",
+    "evaluate",
+    "ObjectiveAdapter",
+    "MetricAdapter",
+]
 
 
 def as_metric(obj: Any) -> Any:
     """A :class:`~gbobjectives.metrics.Metric` for ``obj``: a Loss becomes its weighted-mean-loss metric."""
-    from gbobjectives.losses.base import Loss
-    from gbobjectives.metrics import LossMetric, Metric
-
     if isinstance(obj, Metric):
         return obj
     if isinstance(obj, Loss):
         return LossMetric(obj)
     raise TypeError(f"expected a gbobjectives Loss or Metric, got {type(obj).__name__}")
+
+
+class ObjectiveAdapter:
+    """Base of the picklable engine objectives that take any loss (``gbo.xgboost.Objective(loss)``).
+
+    A subclass sets ``module`` (for the repr) and implements ``__call__`` with its engine's
+    signature. Equal when the losses are equal; pickles as its loss.
+    """
+
+    module: str = ""
+
+    def __init__(self, loss: Any) -> None:
+        if not isinstance(loss, Loss):
+            raise TypeError(f"loss must be a gbobjectives loss (e.g. gbo.FocalLoss()), got {loss!r}")
+        self.loss = loss
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self.loss == other.loss  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.loss))
+
+    def __repr__(self) -> str:
+        return f"{self.module}.{type(self).__name__}({self.loss!r})"
+
+
+class MetricAdapter:
+    """Base of the picklable engine metrics that take any loss (its weighted mean) or metric."""
+
+    module: str = ""
+
+    def __init__(self, loss_or_metric: Any) -> None:
+        try:
+            self.metric = as_metric(loss_or_metric)
+        except TypeError:
+            raise TypeError(
+                f"loss_or_metric must be a gbobjectives loss or metric (e.g. gbo.FocalLoss(), gbo.MAPE()), "
+                f"got {loss_or_metric!r}"
+            ) from None
+        self.__name__ = self.metric.name
+
+    @property
+    def higher_is_better(self) -> bool:
+        """The metric's direction (early stopping): False for a loss."""
+        return bool(self.metric.higher_is_better)
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self.metric == other.metric  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.metric))
+
+    def __repr__(self) -> str:
+        return f"{self.module}.{type(self).__name__}({self.metric!r})"
 
 
 def _describe(obj: Any) -> str:
@@ -131,7 +194,7 @@ def _labels_entry(
             y, w = hit[2], hit[3]
             if y.shape[0] != z.shape[0]:
                 raise ValueError(f"the {engine} data set has {y.shape[0]} labels but {z.shape[0]} raw scores")
-            if hit[0] is not y_arr or hit[1] is not w_arr:
+            if (hit[0] is not y_arr or hit[1] is not w_arr) and _keepable(y_arr) and _keepable(w_arr):
                 # equal, not identical: keep the caller's objects, so that a caller handing the
                 # same ones back every round (gbobjectives.xgboost.train) is matched by identity
                 entries[key] = (_detach(y_arr, owner), _detach(w_arr, owner), *hit[2:])
@@ -148,12 +211,20 @@ def _labels_entry(
     if entries is not None:
         # the entry must not hold its owner (the label array itself for the scikit-learn APIs),
         # or the weak reference would never die
-        entries[key] = (_detach(y_arr, owner), w_arr, _detach(y, owner), w, prepared)
+        entries[key] = (_detach(y_arr, owner), _detach(w_arr, owner), _detach(y, owner), w, prepared)
     return y, w, prepared
 
 
+def _keepable(a: Any) -> bool:
+    """Whether the cache may hold ``a`` itself: not a read-only view of an engine's memory
+    (``engines/xgboost.py`` hands those out), which could change under a kept reference."""
+    return not (isinstance(a, np.ndarray) and not a.flags.writeable and not a.flags.owndata)
+
+
 def _detach(a: Any, owner: Any) -> Any:
-    if a is owner or (isinstance(a, np.ndarray) and a.base is not None and a.base is owner):
+    """``a`` as the cache keeps it for later comparisons: a copy where holding ``a`` would hold
+    its owner (the weak reference would never die) or ``a`` is a view of engine memory."""
+    if a is owner or (isinstance(a, np.ndarray) and a.base is not None and a.base is owner) or not _keepable(a):
         return np.array(a, copy=True)
     return a
 
@@ -194,12 +265,6 @@ def _engine_raw_scores(scorer: Any, raw: Any, engine: str) -> tuple[np.ndarray, 
 
 _ENGINE_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
-#: Run the kernels in float32 on XGBoost's float32 margins. The float32 results differ from the
-#: public float64 ones on the same margins by a few float32 roundings (tests/test_fast_path.py
-#: bounds it: 32 * 2**-24 relative, times 1 + |margin| for multiclass), the precision in which
-#: both engines store gradients anyway; float32 arithmetic is ~2x faster (benchmarks/speed.py).
-FLOAT32_KERNELS = True
-
 
 def gradient_hessian(
     loss: Any, raw: Any, owner: Any, raw_y: Any, raw_w: Any, engine: str
@@ -219,9 +284,11 @@ def gradient_hessian(
     once per data set (``loss._prepare_labels``, cached with the validated labels), in
     cache-sized row blocks on a few threads (``engines/_blocked.py``).
     """
+    # XGBoost's float32 margins stay float32: the kernels' results differ from the public float64
+    # ones by a few float32 roundings (tests/test_fast_path.py bounds it: 32 * 2**-24 relative,
+    # times 1 + |margin| for multiclass), the precision both engines store gradients in anyway,
+    # and float32 arithmetic is ~2x faster (benchmarks/speed.py)
     z, check_finite = _engine_raw_scores(loss, raw, engine)
-    if z.dtype != np.float64 and not FLOAT32_KERNELS:
-        z = z.astype(np.float64)
     y, w, prepared = _labels_entry(loss, owner, raw_y, raw_w, z, engine)
     pkey = (loss, z.dtype, z.shape[1:])
     try:

@@ -14,7 +14,10 @@ Measured facts this module relies on (LightGBM 4.7; each has a test in
   booster's own raw predictions, ``model_to_string`` and pickles include it;
 * ``feval`` gets raw scores with a custom objective and returns ``(name, value, higher_better)``.
 
-``lightgbm`` is imported only inside :func:`train`.
+``lightgbm`` is imported only inside :func:`train`. :class:`Objective` and :class:`Metric` are
+the adapters as picklable objects taking any loss; ``loss.lightgbm_objective`` and
+``x.lightgbm_metric`` reach :func:`objective` and :func:`metric` through the hook this module
+fills (:mod:`gbobjectives._engine_hooks`).
 """
 
 from __future__ import annotations
@@ -25,19 +28,50 @@ from typing import Any
 
 import numpy as np
 
+from gbobjectives._engine_hooks import register_adapter
 from gbobjectives._validation import check_scalar_param
 from gbobjectives.engines import _common
+from gbobjectives.engines._backend import EstimatorBackend, engine_seed, engine_threads
+from gbobjectives.losses.base import Loss
+from gbobjectives.refit import LeafRefit, learning_rate_of, supports_refit
 
-__all__ = ["objective", "metric", "train", "fold_start_into_booster"]
+__all__ = ["objective", "metric", "train", "fold_start_into_booster", "Objective", "Metric", "LightGBMLeafRefit"]
 
 _ENGINE = "LightGBM"
 
-# every alias LightGBM accepts for these parameters (from its docs / config.h)
-_OBJECTIVE_ALIASES = ("objective", "objective_type", "app", "application", "loss")
-_LEARNING_RATE_ALIASES = ("learning_rate", "shrinkage_rate", "eta")
-_METRIC_ALIASES = ("metric", "metrics", "metric_types")
-_NUM_CLASS_ALIASES = ("num_class", "num_classes")
-_PRE_FILTER_ALIASES = ("feature_pre_filter",)
+#: the one table of LightGBM parameter names we read or set: canonical name -> every alias
+#: LightGBM accepts for it (from its parameter documentation / config.h)
+PARAMETER_ALIASES: dict[str, tuple[str, ...]] = {
+    "objective": ("objective_type", "app", "application", "loss"),
+    "metric": ("metrics", "metric_types"),
+    "num_class": ("num_classes",),
+    "learning_rate": ("shrinkage_rate", "eta"),
+    "max_depth": (),
+    "num_leaves": ("num_leaf", "max_leaves", "max_leaf", "max_leaf_nodes"),
+    "bagging_fraction": ("sub_row", "subsample", "bagging"),
+    "bagging_freq": ("subsample_freq",),
+    "feature_fraction": ("sub_feature", "colsample_bytree"),
+    "min_sum_hessian_in_leaf": ("min_sum_hessian_per_leaf", "min_sum_hessian", "min_hessian", "min_child_weight"),
+    "min_data_in_leaf": ("min_data_per_leaf", "min_data", "min_child_samples", "min_samples_leaf"),
+    "lambda_l2": ("reg_lambda", "lambda", "l2_regularization"),
+    "lambda_l1": ("reg_alpha", "l1_regularization"),
+    "num_threads": ("num_thread", "nthread", "nthreads", "n_jobs"),
+    "seed": ("random_seed", "random_state"),
+    "verbosity": ("verbose",),
+    "feature_pre_filter": (),
+}
+
+
+def _names(parameter: str) -> tuple[str, ...]:
+    return (parameter, *PARAMETER_ALIASES[parameter])
+
+
+_OBJECTIVE_ALIASES = _names("objective")
+_LEARNING_RATE_ALIASES = _names("learning_rate")
+_METRIC_ALIASES = _names("metric")
+_NUM_CLASS_ALIASES = _names("num_class")
+_PRE_FILTER_ALIASES = _names("feature_pre_filter")
+_NUM_THREADS_ALIASES = _names("num_threads")
 
 
 def _labels_weights(dataset: Any) -> tuple[Any, Any]:
@@ -58,6 +92,32 @@ def metric(scorer: Any, preds: np.ndarray, eval_data: Any) -> tuple[str, float, 
     m = _common.as_metric(scorer)
     y, w = _labels_weights(eval_data)
     return m.name, _common.evaluate(m, preds, eval_data, y, w, _ENGINE), bool(m.higher_is_better)
+
+
+class Objective(_common.ObjectiveAdapter):
+    """``params["objective"]`` of ``lightgbm.train`` as a picklable object: ``Objective(loss)``.
+
+    Example
+    -------
+    >>> import gbobjectives as gbo
+    >>> gbo.lightgbm.Objective(gbo.FocalLoss())
+    gbobjectives.lightgbm.Objective(FocalLoss(gamma=2.0, alpha=None, hessian='upper'))
+    """
+
+    module = "gbobjectives.lightgbm"
+
+    def __call__(self, preds: np.ndarray, train_data: Any) -> tuple[np.ndarray, np.ndarray]:
+        return objective(self.loss, preds, train_data)
+
+
+class Metric(_common.MetricAdapter):
+    """``feval=`` of ``lightgbm.train`` as a picklable object: ``Metric(loss_or_metric)``,
+    returning ``(name, value on raw scores, higher_is_better)``."""
+
+    module = "gbobjectives.lightgbm"
+
+    def __call__(self, preds: np.ndarray, eval_data: Any) -> tuple[str, float, bool]:
+        return metric(self.metric, preds, eval_data)
 
 
 def _num_rows(dataset: Any) -> int:
@@ -197,11 +257,8 @@ def train(
     user_feval = [] if feval is None else ([feval] if callable(feval) else list(feval))
     fevals = [loss.lightgbm_metric, *user_feval]
     if refit_leaves is None:
-        from gbobjectives.refit import supports_refit
-
         refit_leaves = supports_refit(loss)
     if refit_leaves:
-        from gbobjectives.refit import LightGBMLeafRefit
 
         def raw(ds: Any) -> Any:
             # LightGBM computes leaf indices only from raw features; it frees them on construction
@@ -272,3 +329,199 @@ def train(
     if not has_user_start:
         fold_start_into_booster(booster, start)
     return booster
+
+
+class LightGBMLeafRefit(LeafRefit):
+    """Leaf refit for ``lightgbm.train``: ``params["objective"] = refit.objective``, metrics
+    through :meth:`wrap_metric`, and :meth:`callbacks` in ``callbacks``. ``X`` is the raw
+    feature matrix of ``train_set`` (LightGBM can only compute leaf indices from raw data);
+    ``valid`` pairs each validation Dataset with its raw matrix."""
+
+    engine = "LightGBM"
+
+    def __init__(
+        self,
+        loss: Any,
+        params: dict[str, Any],
+        train_set: Any,
+        X: Any,
+        y: Any,
+        w: Any,
+        valid: Sequence[tuple[Any, Any]] = (),
+    ) -> None:
+        super().__init__(loss, learning_rate_of(params, _LEARNING_RATE_ALIASES, 0.1), y, w, train_set)
+        # Booster.predict takes its thread count from its own keyword arguments, not from the
+        # training parameters: without this, pred_leaf ran on every core under num_threads=1
+        # and stalled for 6-56 s when another process held the cores (issue 13)
+        self._predict_kw = {
+            k: params[k] for k in _NUM_THREADS_ALIASES if k in params and params[k] not in (None, 0, -1)
+        }
+        self._raw: dict[int, Any] = {id(train_set): X}
+        for ds, Xv in valid:
+            if ds is train_set:
+                continue
+            self._raw[id(ds)] = Xv
+            self.add_eval(ds, int(Xv.shape[0]))
+
+    def _engine_objective(self, z: np.ndarray, data: Any) -> tuple[np.ndarray, np.ndarray]:
+        return objective(self.structure_loss, z, data)
+
+    def _n_trees(self) -> int:
+        return int(self.booster.num_trees())
+
+    def _leaf_index(self, data: Any, t: int) -> np.ndarray:
+        leaf = self.booster.predict(
+            self._raw[id(data)], pred_leaf=True, start_iteration=t, num_iteration=1, **self._predict_kw
+        )
+        return np.asarray(leaf, dtype=np.intp).ravel()
+
+    def _old_values(self, t: int, ids: np.ndarray) -> np.ndarray:
+        return np.array([self.booster.get_leaf_output(t, int(i)) for i in ids], dtype=np.float64)
+
+    # Reading the leaf table costs ~5 ms (model_to_string of one tree); pred_leaf costs ~0.17 ms
+    # per 1,000 rows, so scores pay off from some 30k rows on
+    _SCORES_MIN_ROWS = 50_000
+
+    def _train_scores_now(self) -> np.ndarray | None:
+        # LightGBM's C API for the training scores (what Booster.update hands the objective),
+        # through its size query first; None (traverse instead) for anything unexpected
+        import ctypes
+
+        try:
+            from lightgbm.basic import _LIB
+
+            handle = self.booster._handle
+            if getattr(self.booster, "train_set", None) is not self._train:
+                return None
+            n = ctypes.c_int64(0)
+            if _LIB.LGBM_BoosterGetNumPredict(handle, ctypes.c_int(0), ctypes.byref(n)) != 0 or n.value != self._y.size:
+                return None
+            out = np.empty(n.value)
+            ptr = out.ctypes.data_as(ctypes.POINTER(ctypes.c_double))
+            if _LIB.LGBM_BoosterGetPredict(handle, ctypes.c_int(0), ctypes.byref(n), ptr) != 0:
+                return None
+        except Exception:  # another LightGBM build: traverse
+            return None
+        return out
+
+    def _leaf_table(self, t: int) -> tuple[np.ndarray, np.ndarray]:
+        # the leaf outputs (shrinkage applied) of tree t, printed with round-trip precision
+        text = self.booster.model_to_string(start_iteration=t, num_iteration=1)
+        line = next(ln for ln in text.splitlines() if ln.startswith("leaf_value="))
+        values = np.array(line[len("leaf_value=") :].split(), dtype=np.float64)
+        return np.arange(values.size), values
+
+    def _set_values(self, t: int, ids: np.ndarray, values: np.ndarray) -> np.ndarray:
+        for i, v in zip(ids.tolist(), values.tolist()):
+            self.booster.set_leaf_output(t, i, v)
+        return values
+
+    def callbacks(self) -> list[Callable]:
+        """Two LightGBM callbacks: one captures the booster before the first update, one
+        refits after each update (order 0: before early stopping reads the scores)."""
+
+        def attach(env: Any) -> None:
+            self._attach(env.model)
+            self.sync()
+
+        attach.before_iteration = True  # type: ignore[attr-defined]
+        attach.order = 0  # type: ignore[attr-defined]
+
+        def after(env: Any) -> None:
+            self.sync()
+
+        after.before_iteration = False  # type: ignore[attr-defined]
+        after.order = 0  # type: ignore[attr-defined]
+        return [attach, after]
+
+
+# ------------------------------------------------------------------ scikit-learn estimators
+def _lightgbm_input(X: Any) -> Any:
+    # LightGBM recognises scipy's csr_matrix but not the newer csr_array (it would warn and convert)
+    import scipy.sparse as sp
+
+    if sp.issparse(X) and not isinstance(X, sp.spmatrix):
+        return sp.csr_matrix(X)
+    return X
+
+
+class LightGBMBackend(EstimatorBackend):
+    """The estimators' LightGBM back-end: :func:`train` on Datasets built from the arrays."""
+
+    name = "lightgbm"
+    aliases = PARAMETER_ALIASES
+    objective_keys = _OBJECTIVE_ALIASES
+
+    def translate(self, est: Any, loss: Loss) -> dict[str, Any]:
+        subsample = 1.0 if est.subsample is None else est.subsample
+        return {
+            "learning_rate": est.learning_rate,
+            "max_depth": est.max_depth,
+            "num_leaves": est.num_leaves,
+            "bagging_fraction": est.subsample,
+            # LightGBM only bags when bagging_freq > 0; XGBoost's subsample resamples every round
+            "bagging_freq": 1 if subsample < 1.0 else None,
+            "feature_fraction": est.colsample_bytree,
+            "min_sum_hessian_in_leaf": est.min_child_weight,
+            "min_data_in_leaf": est.min_child_samples,
+            "lambda_l2": est.reg_lambda,
+            "lambda_l1": est.reg_alpha,
+            "num_threads": engine_threads(est.n_jobs),
+            "seed": engine_seed(est.random_state),
+            "verbosity": -1,
+            # keep features that cannot split under min_data_in_leaf: on tiny data LightGBM would
+            # otherwise drop every feature and abort with a fatal error under a custom objective
+            "feature_pre_filter": False,
+        }
+
+    def train(self, est, loss, params, X, y, w, evals, n_rounds, early_stopping_rounds):
+        import lightgbm as lgb
+
+        # XGBoost's DMatrix option; LightGBM reads pandas 'category' columns natively and would
+        # warn about an unknown parameter
+        params.pop("enable_categorical", None)
+        _common.check_lightgbm_labels("y", y)  # LightGBM clamps labels to +-1e38 (float32) silently
+        X = _lightgbm_input(X)
+        evals = [(_lightgbm_input(Xv), yv, wv) for Xv, yv, wv in evals]
+        dtrain = lgb.Dataset(X, label=y, weight=w, free_raw_data=True)
+        valid = [lgb.Dataset(Xv, label=yv, weight=wv, reference=dtrain) for Xv, yv, wv in evals]
+        history: dict = {}
+        callbacks = [lgb.record_evaluation(history)]
+        if early_stopping_rounds and valid:
+            # the loss's own metric is reported first by gbobjectives.lightgbm.train
+            callbacks.append(lgb.early_stopping(early_stopping_rounds, first_metric_only=True, verbose=False))
+        booster = train(
+            loss,
+            params,
+            dtrain,
+            n_rounds,
+            valid_sets=valid or None,
+            valid_names=[f"valid_{i}" for i in range(len(valid))] or None,
+            callbacks=callbacks,
+            refit_leaves=getattr(est, "refit_leaves", None),
+        )
+        # LightGBM's best_iteration counts rounds from 1; we report XGBoost's 0-based index
+        best = int(booster.best_iteration) - 1 if early_stopping_rounds and valid else None
+        return booster, best, history
+
+    def predict_raw(self, booster: Any, X: Any, n_rounds: int, n_threads: int | None) -> np.ndarray:
+        X = _lightgbm_input(X)
+        kwargs = {} if n_threads is None else {"num_threads": n_threads}
+        return np.asarray(booster.predict(X, raw_score=True, num_iteration=n_rounds, **kwargs), dtype=np.float64)
+
+    def importances(self, booster: Any, n_rounds: int, n_features: int) -> np.ndarray:
+        # LightGBM's "gain" is the total gain of the splits on each feature
+        return np.asarray(booster.feature_importance(importance_type="gain", iteration=n_rounds), dtype=np.float64)
+
+    def dumps(self, booster: Any) -> str:
+        return booster.model_to_string(num_iteration=-1)
+
+    def loads(self, text: str) -> Any:
+        import lightgbm as lgb
+
+        return lgb.Booster(model_str=text)
+
+
+# what ``loss.lightgbm_objective`` and ``x.lightgbm_metric`` call (see gbobjectives/_engine_hooks.py)
+register_adapter("lightgbm_objective", objective)
+register_adapter("lightgbm_metric", metric)

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from gbobjectives._engine_hooks import register_adapter
 from gbobjectives.engines import _common
 
 __all__ = ["objective", "XGBoostSklearnMetric", "LightGBMSklearnMetric"]
@@ -87,3 +88,9 @@ class LightGBMSklearnMetric:
 
     def __repr__(self) -> str:
         return f"LightGBMSklearnMetric({self.metric!r})"
+
+
+# what ``loss.sklearn_objective`` / ``x.xgboost_sklearn_metric`` / ``x.lightgbm_sklearn_metric`` call
+register_adapter("sklearn_objective", objective)
+register_adapter("xgboost_sklearn_metric", XGBoostSklearnMetric)
+register_adapter("lightgbm_sklearn_metric", LightGBMSklearnMetric)

@@ -1,7 +1,7 @@
 """The scalar focal function phi(u) = q^gamma * log(1 + e^-u) and its derivatives.
 
 Shared by the binary and the multiclass focal loss (the multiclass loss is phi of the
-true-class "margin" a = z_c - logsumexp_{k != c} z_k). Notation of MATH.md:
+true-class "margin" a = z_c - logsumexp_{k != c} z_k). Notation of docs/math.md:
 
     p = sigmoid(u),  q = sigmoid(-u)  (computed directly, never 1 - p),
     L = softplus(-u) = -log p,
@@ -15,7 +15,7 @@ Training-safe surrogates for phi'' (all finite, >= 0, and equal to p*q at g = 0)
     "upper":        p * q^g * [(2g + 1)*q + g^2*p*L]   drops the only negative term,
                     so it is >= phi'' everywhere (conservative Newton steps).
     "gauss_newton": q^g * [q^2 + 2g*p*q + g(g-1)*p^2*L]  (the probability-space Gauss-Newton
-                    term of MATH.md; p*q at g = 0 so that focal(0) is logloss).
+                    term of docs/math.md; p*q at g = 0 so that focal(0) is logloss).
     "clipped":      max(phi'', 1e-16), XGBoost's own floor for negative Hessians.
 
 Every training-safe mode (all but "exact") is floored at HESSIAN_FLOOR = 1e-16, the floor

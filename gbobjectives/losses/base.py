@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from gbobjectives._engine_hooks import ObjectiveAdapters
 from gbobjectives._validation import (
     check_binary_labels,
     check_float_array,
@@ -34,6 +35,7 @@ from gbobjectives._validation import (
     infer_n_classes,
 )
 from gbobjectives.links import IdentityLink, LogitLink, SoftmaxLink
+from gbobjectives.losses import registry
 
 __all__ = ["Loss", "BinaryLoss", "MulticlassLoss", "RegressionLoss", "format_param"]
 
@@ -47,16 +49,47 @@ def format_param(value: Any, array_format: str = "g") -> str:
     return str(value)
 
 
-class Loss:
-    """Base class of all gbobjectives losses (see the module docstring for conventions)."""
+class Loss(ObjectiveAdapters):
+    """Base class of all gbobjectives losses (see the module docstring for conventions).
+
+    The engine adapters (``loss.xgboost_objective``, ``loss.lightgbm_metric``, ...) come from
+    :class:`~gbobjectives._engine_hooks.ObjectiveAdapters`: bound methods that call the adapter
+    the engine module registered, so this module imports no engine.
+    """
 
     #: "binary", "multiclass" or "regression"
     task: ClassVar[str] = ""
-    #: short name used in metric names, e.g. "focal"
+    #: short name used in metric names, e.g. "focal"; setting it registers the class
+    #: (:mod:`gbobjectives.losses.registry`), so the CLI, compare, save/load... know it by name
     short_name: ClassVar[str] = ""
+    #: more names the class answers to (its class name, with and without "Loss", always does)
+    aliases: ClassVar[tuple[str, ...]] = ()
+    #: the name shared with a twin of another task (default: ``short_name``); "focal" names
+    #: FocalLoss on a binary task and MulticlassFocalLoss on a multiclass one
+    family: ClassVar[str] = ""
+    #: named presets on this task: ``{"logloss": {"gamma": 0.0}}``
+    variants: ClassVar[dict[str, dict[str, Any]]] = {}
     #: allowed values of the ``hessian`` parameter (losses without one use ("exact",))
     hessian_options: ClassVar[tuple[str, ...]] = ("exact",)
+    #: how ``init_score`` finds the best constant: "class_sums" (classification default),
+    #: "gradient_root" (regression default) or "weighted_quantile" (at :attr:`quantile_level`);
+    #: Dask computes the start score distributed by the same method
+    init_score_method: ClassVar[str] = ""
+    #: the engines' built-in counterparts, ``{engine: {param: value or registry.Param(name)}}``
+    builtin_objectives: ClassVar[dict[str, dict[str, Any]]] = {}
+    #: label of that counterpart in ``compare``, formatted with the loss's parameters
+    builtin_label: ClassVar[str] = ""
+    #: parameter settings the audit and the test suite try (each in every Hessian mode)
+    example_params: ClassVar[tuple[dict[str, Any], ...]] = ()
+    #: ``compare``: values trained when the user names none, e.g. ``{"quantile": (0.5, 0.9)}``
+    sweep: ClassVar[dict[str, tuple[Any, ...]]] = {}
+    #: ``compare``: length-scale parameters set to the target's robust scale unless given
+    scale_params: ClassVar[tuple[str, ...]] = ()
     link: ClassVar[Any] = IdentityLink()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        registry.register(cls)
 
     # ------------------------------------------------------------------ parameters
     @classmethod
@@ -138,6 +171,18 @@ class Loss:
         (:meth:`_round_statistics`, e.g. the residual scale of ``QuantileLoss(hessian="mm")``):
         then sample weights enter through those statistics too, as duplicated rows would."""
         return False
+
+    @property
+    def quantile_level(self) -> float | None:
+        """The quantile the loss estimates (its ``init_score`` is that weighted quantile), or None."""
+        return None
+
+    def _quantile_weights(self, y: np.ndarray, w: np.ndarray | None) -> np.ndarray | None:
+        """The row weights under which ``init_score`` is the weighted :attr:`quantile_level`-quantile
+        of the labels (``init_score_method = "weighted_quantile"``): the sample weights, unless the
+        loss weights its rows by their labels (``RelativeErrorLoss``: ``w/|y|``). A loss that
+        overrides this gets those weights computed on the workers by ``gbobjectives.dask``."""
+        return w
 
     @property
     def hessian_is_exact(self) -> bool:
@@ -269,57 +314,6 @@ class Loss:
     def _kinks(self, y: np.ndarray) -> np.ndarray | None:
         """Raw scores where the loss is not twice differentiable, shape (n, m), or None."""
         return None
-
-    # ------------------------------------------------------------------ engine adapters
-    # Bound methods of a module-level class pickle together with their loss, unlike lambdas.
-    def xgboost_objective(self, predt: np.ndarray, dtrain: Any) -> tuple[np.ndarray, np.ndarray]:
-        """``xgboost.train(..., obj=loss.xgboost_objective)``."""
-        from gbobjectives.engines import xgboost as _xgb
-
-        return _xgb.objective(self, predt, dtrain)
-
-    def xgboost_metric(self, predt: np.ndarray, dtrain: Any) -> tuple[str, float]:
-        """``xgboost.train(..., custom_metric=loss.xgboost_metric)``: weighted mean loss on raw margins."""
-        from gbobjectives.engines import xgboost as _xgb
-
-        return _xgb.metric(self, predt, dtrain)
-
-    def lightgbm_objective(self, preds: np.ndarray, train_data: Any) -> tuple[np.ndarray, np.ndarray]:
-        """``lightgbm.train({"objective": loss.lightgbm_objective, ...}, ...)``."""
-        from gbobjectives.engines import lightgbm as _lgb
-
-        return _lgb.objective(self, preds, train_data)
-
-    def lightgbm_metric(self, preds: np.ndarray, eval_data: Any) -> tuple[str, float, bool]:
-        """``lightgbm.train(..., feval=loss.lightgbm_metric)``: (name, weighted mean loss, False)."""
-        from gbobjectives.engines import lightgbm as _lgb
-
-        return _lgb.metric(self, preds, eval_data)
-
-    def sklearn_objective(
-        self, y_true: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """``objective=`` of XGBClassifier/XGBRegressor/LGBMClassifier/LGBMRegressor."""
-        from gbobjectives.engines import sklearn_api as _sk
-
-        return _sk.objective(self, y_true, y_pred, sample_weight)
-
-    @property
-    def xgboost_sklearn_metric(self) -> Any:
-        """``XGBClassifier(eval_metric=loss.xgboost_sklearn_metric)``: weighted mean loss on raw margins.
-
-        A picklable callable returning a float, with ``__name__ == loss.name``.
-        """
-        from gbobjectives.engines.sklearn_api import XGBoostSklearnMetric
-
-        return XGBoostSklearnMetric(self)
-
-    @property
-    def lightgbm_sklearn_metric(self) -> Any:
-        """``LGBMClassifier().fit(..., eval_metric=loss.lightgbm_sklearn_metric)``: (name, value, False)."""
-        from gbobjectives.engines.sklearn_api import LightGBMSklearnMetric
-
-        return LightGBMSklearnMetric(self)
 
 
 class BinaryLoss(Loss):

@@ -133,6 +133,7 @@ class WeightedLogLoss(BinaryLoss):
 
     short_name = "logloss"
     hessian_options = ("floored", "exact")
+    example_params = ({}, {"pos_weight": 3.0, "neg_weight": 0.5})
 
     def __init__(self, pos_weight: float = 1.0, neg_weight: float = 1.0, hessian: str = "floored") -> None:
         self.pos_weight = pos_weight
@@ -204,6 +205,7 @@ class FocalLoss(BinaryLoss):
 
     short_name = "focal"
     hessian_options = FOCAL_HESSIANS
+    example_params = tuple({"gamma": g, "alpha": a} for g in (0.0, 0.5, 2.0, 5.0) for a in (None, 0.25))
 
     def __init__(self, gamma: float = 2.0, alpha: float | None = None, hessian: str = "upper") -> None:
         self.gamma = gamma

@@ -76,7 +76,11 @@ class MulticlassFocalLoss(MulticlassLoss):
     """
 
     short_name = "mfocal"
+    #: the multiclass member of the "focal" family; on K classes "logloss" is this loss at gamma = 0
+    family = "focal"
+    variants = {"logloss": {"gamma": 0.0}}
     hessian_options = FOCAL_HESSIANS
+    example_params = tuple({"gamma": g, "alpha": a} for g in (0.0, 0.5, 2.0) for a in (None, [0.5, 1.0, 2.0]))
 
     def __init__(self, gamma: float = 2.0, alpha: Any = None, hessian: str = "upper") -> None:
         self.gamma = gamma

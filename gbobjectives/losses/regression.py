@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
-from scipy.optimize import brentq
 
 from gbobjectives._validation import check_scalar_param, describe_ids
 from gbobjectives.losses._fast import Workspace
+from gbobjectives.losses._solvers import (  # noqa: F401 - weighted_quantile, robust_scale, weighted_expectile: public here too
+    _bounded_weights,
+    _huber_m_estimates,
+    _root_of_increasing,
+    robust_scale,
+    solve_increasing,
+    weighted_expectile,
+    weighted_quantile,
+)
 from gbobjectives.losses.base import RegressionLoss
+from gbobjectives.losses.registry import Param
 
 __all__ = [
     "HuberLoss",
@@ -21,10 +28,10 @@ __all__ = [
     "ExpectileLoss",
     "weighted_quantile",
     "weighted_expectile",
+    "robust_scale",
 ]
 
 _LOG2 = float(np.log(2.0))
-_RTOL = 4 * np.finfo(float).eps
 
 
 def _check_hessian(loss: RegressionLoss) -> None:
@@ -80,348 +87,6 @@ def _weighted(grad: np.ndarray, hess: np.ndarray, w: np.ndarray | None) -> tuple
 #: a bracket wider than _WIDE length scales is first narrowed to _NARROW length scales by
 #: bisecting its float bit patterns (where G is flat, Brent's method gains one halving per step: a bracket
 #: of 1e160 needs 530+ halvings, beyond scipy's 500 iterations, "Failed to converge")
-_WIDE = 2.0**40
-_NARROW = 2.0**20
-
-
-def _float_key(x: float) -> int:
-    """An integer ordering the doubles as the doubles themselves; adjacent doubles differ by 1."""
-    b = int(np.array(x, dtype=np.float64).view(np.int64))
-    return b if b >= 0 else -(b & 0x7FFF_FFFF_FFFF_FFFF)
-
-
-def _key_float(k: int) -> float:
-    """The inverse of :func:`_float_key`."""
-    b = np.array(abs(k), dtype=np.int64).view(np.float64)
-    return float(b) if k >= 0 else -float(b)
-
-
-def _bisect_bits(G: Callable[[float], float], lo: float, hi: float, width: float) -> tuple[float, float, bool]:
-    """Shrink [lo, hi] (G(lo) < 0 < G(hi), G non-decreasing) until hi - lo <= width or the
-    ends are adjacent doubles, by bisecting the float bit patterns: halving the integer keys
-    halves the exponent range first (a geometric mean's worth for a bracket of 1e160), so at
-    most 64 steps reach adjacent doubles from any bracket. Returns (lo, hi, exact) where
-    ``exact`` says that G(lo) == 0 was found (lo is then a root)."""
-    klo, khi = _float_key(lo), _float_key(hi)
-    while khi - klo > 1 and not (hi - lo <= width):
-        mid = _key_float((klo + khi) // 2)
-        g = G(mid)
-        if g == 0:
-            return mid, mid, True
-        if g < 0:
-            lo, klo = mid, _float_key(mid)
-        else:
-            hi, khi = mid, _float_key(mid)
-    return lo, hi, False
-
-
-def solve_increasing(G: Callable[[float], float], lo: float, hi: float, scale: float = 1.0) -> float:
-    """A root of a non-decreasing G on [lo, hi], given G(lo) < 0 < G(hi).
-
-    Brent's method (``scipy.optimize.brentq``, ``xtol=1e-300``, ``rtol=4 eps``) on the bracket,
-    after narrowing a bracket wider than 2^40 ``scale`` (the loss's length scale) to 2^20
-    ``scale`` by :func:`_bisect_bits`; brackets of ordinary data are solved as before, bit for
-    bit. Should Brent still not converge, bisection of the bit patterns finishes the job at
-    adjacent doubles (the better end is returned), so no bracket of finite doubles fails.
-    """
-    exact = False
-    if not (hi - lo <= _WIDE * scale):  # (hi - lo may overflow to inf)
-        lo, hi, exact = _bisect_bits(G, lo, hi, _NARROW * scale)
-        if exact:
-            return lo
-    try:
-        return float(brentq(G, lo, hi, xtol=1e-300, rtol=_RTOL, maxiter=500))
-    except RuntimeError:  # pragma: no cover - not seen after the narrowing; kept as a guarantee
-        lo, hi, exact = _bisect_bits(G, lo, hi, 0.0)
-        return lo if exact or abs(G(lo)) <= abs(G(hi)) else hi
-
-
-def _weight_shift(wmax: np.ndarray | float, g_max: float) -> np.ndarray:
-    """The power-of-two exponent ``-e`` that brings ``wmax * g_max`` (about ``2^e``) to about 1,
-    where ``|e| > 256`` and ``wmax > 0``; 0 elsewhere (ordinary weights stay as they are).
-
-    Scaling weights by a power of two is exact and does not move the roots of ``sum w g``, while
-    weights near 1e308 overflow such sums to inf (or NaN) and subnormal ones lose their digits.
-    """
-    wmax = np.asarray(wmax, dtype=np.float64)
-    e = np.frexp(wmax)[1] + int(np.frexp(g_max)[1])  # wmax in [2^(e_w - 1), 2^e_w)
-    return np.where((wmax > 0) & (np.abs(e) > 256), -e, 0)
-
-
-def _bounded_weights(w: np.ndarray, g_max: float) -> np.ndarray:
-    """``w`` scaled by a power of two so that max(w) * g_max is about 1 when it is beyond
-    2^+-256 (:func:`_weight_shift`); ordinary weights are returned as they are."""
-    k = int(_weight_shift(np.max(w), g_max))
-    return w if k == 0 else np.ldexp(w, k)
-
-
-def _root_of_increasing(G: Callable[[float], float], y: np.ndarray, scale: float = 1.0) -> float:
-    """Root of sum s*g(c - y) = 0 for strictly increasing g, which lies in [min y, max y]
-    (see :func:`solve_increasing`; ``scale`` is the loss's length scale)."""
-    lo, hi = float(np.min(y)), float(np.max(y))
-    if lo == hi:
-        return lo
-    g_lo, g_hi = G(lo), G(hi)
-    if g_lo >= 0:
-        return lo
-    if g_hi <= 0:
-        return hi
-    return solve_increasing(G, lo, hi, scale)
-
-
-def weighted_quantile(y: np.ndarray, w: np.ndarray, quantile: float, tie_break: str = "lower") -> float:
-    r"""An exact minimiser of the weighted pinball loss :math:`\sum_i w_i \rho_\tau(y_i - c)`.
-
-    Sort ``y`` ascending, :math:`y_{(1)} \le \dots \le y_{(n)}`, with cumulative weights
-    :math:`C_k = w_{(1)} + \dots + w_{(k)}` and :math:`W = C_n`. On the gap
-    :math:`(y_{(k)}, y_{(k+1)})` the loss has slope :math:`C_k - \tau W`, so with
-    :math:`k = \min\{k : C_k \ge \tau W\}` and :math:`m = \min\{m : C_m > \tau W\}`
-    every :math:`c \in [y_{(k)}, y_{(m)}]` is a minimiser, and only those (:math:`m = k`,
-    a single point, unless :math:`C_k = \tau W` exactly).
-
-    * ``tie_break="lower"``: :math:`y_{(k)}`, the smallest minimiser (an order statistic;
-      :func:`gbobjectives.dask.init_score` selects the same one on distributed data).
-    * ``tie_break="midpoint"``: :math:`(y_{(k)} + y_{(m)})/2`, the middle of the minimisers.
-      With unit weights and ``quantile=0.5`` it is the textbook median (``np.median``).
-
-    In floating point, :math:`C_k` (``np.cumsum``) is exact for integer weights (e.g. none) and
-    :math:`\tau W` is rounded once (exact for a dyadic tau such as 0.5 with integer weights).
-    When the exact :math:`\tau W` lies within that rounding of some :math:`C_k`, the neighbouring
-    choice may be returned; it minimises the loss up to that rounding. numpy's interpolated
-    percentiles (``np.quantile``'s default) are not minimisers in general.
-
-    >>> weighted_quantile(np.array([1.0, 2.0, 3.0, 4.0]), np.ones(4), 0.5)
-    2.0
-    >>> weighted_quantile(np.array([1.0, 2.0, 3.0, 4.0]), np.ones(4), 0.5, tie_break="midpoint")
-    2.5
-    """
-    if tie_break not in ("lower", "midpoint"):
-        raise ValueError(f"tie_break must be 'lower' or 'midpoint', got {tie_break!r}")
-    if len(y) > _SELECT_MIN and bool(np.all(w == 1.0)):
-        return _unit_weight_quantile(y, quantile, tie_break)
-    order = np.argsort(y, kind="stable")
-    ys, cw = y[order], np.cumsum(w[order])
-    target = quantile * cw[-1]
-    last = len(ys) - 1  # the clip guards a target rounded up to W (quantile within 1 ulp of 1)
-    k = min(int(np.searchsorted(cw, target, side="left")), last)
-    if tie_break == "lower":
-        return float(ys[k])
-    m = min(int(np.searchsorted(cw, target, side="right")), last)
-    return float(0.5 * ys[k] + 0.5 * ys[m])  # halves first: the sum of two huge values cannot overflow
-
-
-#: below this many rows a full sort is as fast as selection
-_SELECT_MIN = 1024
-
-
-def _unit_weight_quantile(y: np.ndarray, quantile: float, tie_break: str) -> float:
-    """:func:`weighted_quantile` for unit weights by selection (O(n), ``np.partition``) instead
-    of a full sort: the same order statistics, hence the same value. With C_k = k exactly
-    (integer cumulative weights) and ``target = quantile * n`` rounded as there, the 0-based
-    indices are ``k = ceil(target) - 1`` (first C_k >= target) and ``m = floor(target)`` (first
-    C_m > target), both clipped to [0, n - 1]. Leaf refit at 1M rows spent most of its time
-    sorting (measured: 160 ms a round of argsort for LightGBM quantile refit)."""
-    n = len(y)
-    target = quantile * float(n)
-    last = n - 1
-    k = min(max(int(np.ceil(target)) - 1, 0), last)
-    if tie_break == "lower":
-        return float(np.partition(y, k)[k])
-    m = min(int(np.floor(target)), last)
-    part = np.partition(y, [k, m]) if m != k else np.partition(y, k)
-    return float(0.5 * part[k] + 0.5 * part[m])
-
-
-def _argsort_ties_in_order(a: np.ndarray) -> np.ndarray:
-    """``np.argsort(a, kind="stable")``, by numpy's faster unstable sort when ``a`` has no ties
-    (distinct values have only one sorted order)."""
-    o = np.argsort(a)
-    so = a[o]
-    if so.size > 1 and np.any(so[1:] == so[:-1]):
-        o = np.argsort(a, kind="stable")
-    return o
-
-
-def _stable_order(r: np.ndarray, group: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """The permutation sorting rows by (group, r), ties in r kept in row order (a stable sort);
-    ``counts`` is ``np.bincount(group, minlength=n_groups)``.
-
-    Stability makes each group's summation order independent of the other groups. With few
-    groups (tree leaves), rows are first grouped by a stable radix sort of the group ids
-    (keeping row order) and each group's residuals sorted on their own: 48 ms instead of 122 ms
-    for 1M rows in 64 groups (smaller sorts stay in cache); with many groups the per-group
-    Python loop would dominate, so one global sort then a stable group sort.
-    """
-    n_groups = len(counts)
-    key = group.astype(np.uint16) if n_groups <= 1 << 16 else group
-    if n_groups > _PER_GROUP_SORT_MAX:
-        o = _argsort_ties_in_order(r)
-        return o[np.argsort(key[o], kind="stable")]
-    by_group = np.argsort(key, kind="stable")
-    rg = r[by_group]
-    out = np.empty(r.shape[0], dtype=np.intp)
-    s = 0
-    for c in counts[counts > 0].tolist():
-        out[s : s + c] = _argsort_ties_in_order(rg[s : s + c])
-        out[s : s + c] += s
-        s += c
-    return by_group[out]
-
-
-#: At most this many groups are sorted one by one in :func:`_stable_order`.
-_PER_GROUP_SORT_MAX = 1024
-
-
-def _huber_m_estimates(r: np.ndarray, w: np.ndarray, group: np.ndarray, n_groups: int, delta: float) -> np.ndarray:
-    r"""Per group ``g``, a root of :math:`G_g(c) = \sum_{i \in g} w_i\,\mathrm{clip}(c - r_i, -\delta, \delta)`.
-
-    ``G_g`` is continuous, piecewise linear and non-decreasing, from :math:`-\delta W_g` to
-    :math:`\delta W_g`, with breakpoints :math:`r_i \mp \delta`; its roots are the minimisers of
-    the weighted Huber loss. Exact method: find the bracketing pair of consecutive breakpoints
-    ``lo`` (the largest with G <= 0) and ``hi`` (the smallest with G > 0), then solve the linear
-    piece, ``c = lo - G(lo) (hi - lo) / (G(hi) - G(lo))`` (``lo`` itself when G(lo) = 0). When
-    G vanishes on a whole interval (the weights clipped at +delta and -delta balance exactly,
-    no residual within delta of it) every point of it is a root and rounding of G picks one.
-
-    All groups are solved at once, without a Python loop over groups: one sort, then every
-    bisection step evaluates G at one point per group with one pass over all rows (summed per
-    group with ``np.add.reduceat`` over the sorted rows). A group's breakpoints form two sorted
-    arrays, A1 = r_(.) - delta and A2 = r_(.) + delta (its residuals sorted). G being
-    non-decreasing, ``G <= 0`` holds on a prefix of each, of lengths k1 and k2, and lo =
-    max(A1[k1-1], A2[k2-1]), hi = min(A1[k1], A2[k2]). k1 is found by bisection (log2(largest
-    group) passes). Then A2 points <= A1[k1-1] have G <= 0 and those >= A1[k1] have G > 0, so k2
-    is bisected only between those two counts (found without G), usually a handful of points.
-    G(A1[0]) = -delta W < 0 and G(A2[-1]) = delta W > 0 are taken for granted (k1 >= 1, k2 <=
-    n-1). Each group's rows are summed in the same order (stable sort) whatever the other
-    groups, so a group gives bit-identical results alone or with others.
-
-    Overflow: G sums terms up to max(w) * delta; a group whose max(w) * delta is beyond 2^+-256
-    (weights such as 1e308 overflowed G to inf and returned NaN) has its weights scaled by a
-    power of two first, which is exact and does not move the roots. The linear piece is solved
-    as ``lo + t (hi - lo)`` with ``t = -G(lo) / (G(hi) - G(lo))`` in [0, 1] where the plain
-    formula would overflow (gaps between breakpoints beyond ~1e308 / |G|).
-
-    NaN for a group with no rows or zero total weight (no best constant).
-    """
-    out = np.full(n_groups, np.nan)
-    n = np.bincount(group, minlength=n_groups)
-    W = np.bincount(group, weights=w, minlength=n_groups)
-    solve = W > 0
-    if not solve.any():
-        return out
-    order = _stable_order(r, group, n)
-    rs, ws, gs = r[order], w[order], group[order]
-    start = np.cumsum(n) - n
-    a1, a2 = rs - delta, rs + delta
-
-    # G runs ~2 log2(largest group) times: one reused row buffer (a fresh 8 MB temporary per
-    # operation costs page faults), no multiply by unit weights (exact either way), and per-group
-    # sums over the rows' contiguous sorted segments with np.add.reduceat (pairwise summation,
-    # 20x faster than np.bincount's scattered adds; a segment's sum depends on its rows only)
-    nonempty = np.flatnonzero(n > 0)
-    seg_start = start[nonempty]
-    ws = _rescaled_weights(ws, gs, nonempty, seg_start, n_groups, delta)
-    unit_weights = bool(np.all(ws == 1.0))
-    buf = np.empty_like(rs)
-
-    def G(c: np.ndarray) -> np.ndarray:
-        # c holds one evaluation point per group; every row reads its own group's point
-        np.take(c, gs, out=buf)
-        with np.errstate(over="ignore"):  # c - r beyond +-1.8e308 is +-inf, which clips to +-delta
-            np.subtract(buf, rs, out=buf)
-        np.clip(buf, -delta, delta, out=buf)
-        if not unit_weights:
-            np.multiply(buf, ws, out=buf)
-        out = np.zeros(n_groups)
-        out[nonempty] = np.add.reduceat(buf, seg_start)
-        return out
-
-    def prefix(
-        a: np.ndarray, lo: np.ndarray, hi: np.ndarray, true_at: Callable[[np.ndarray], np.ndarray]
-    ) -> np.ndarray:
-        # per group, the end of the prefix of a (within the group's [lo, hi)) where true_at holds
-        while True:
-            active = lo < hi
-            if not active.any():
-                return lo
-            mid = (lo + hi) // 2
-            yes = true_at(a[np.where(active, start + mid, 0)])  # inactive groups: result unused
-            lo = np.where(active & yes, mid + 1, lo)
-            hi = np.where(active & ~yes, mid, hi)
-
-    none, every = np.zeros(n_groups, dtype=np.intp), np.where(solve, n, 0)
-    k1 = np.maximum(prefix(a1, none, every, lambda c: G(c) <= 0), 1)
-    below = a1[np.where(solve, start + k1 - 1, 0)]  # A1[k1-1]
-    above = np.where(k1 < n, a1[np.where(k1 < n, start + k1, 0)], np.inf)  # A1[k1]
-    k2_min = prefix(a2, none, every, lambda c: c <= below)
-    k2_max = prefix(a2, k2_min.copy(), every, lambda c: c < above)
-    k2 = np.minimum(prefix(a2, k2_min, k2_max, lambda c: G(c) <= 0), n - 1)
-
-    g = np.flatnonzero(solve)
-    s, ng, k1, k2 = start[g], n[g], k1[g], k2[g]
-    lo = np.maximum(a1[s + k1 - 1], np.where(k2 >= 1, a2[s + np.maximum(k2 - 1, 0)], -np.inf))
-    hi = np.minimum(np.where(k1 < ng, a1[s + np.minimum(k1, ng - 1)], np.inf), a2[s + k2])
-    c_lo, c_hi = np.zeros(n_groups), np.zeros(n_groups)
-    c_lo[g], c_hi[g] = lo, hi
-    g_lo, g_hi = G(c_lo)[g], G(c_hi)[g]
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # where g_lo == 0 it is unused
-        c = lo + (0.0 - g_lo) * (hi - lo) / (g_hi - g_lo)
-        wide = ~np.isfinite(c) & (g_lo != 0)
-        if wide.any():
-            # the product overflowed: t in [0, 1] first, then a convex combination of lo and hi
-            # (hi - lo itself may overflow), which stays in [lo, hi]
-            t = (0.0 - g_lo[wide]) / (g_hi[wide] - g_lo[wide])
-            c[wide] = (1.0 - t) * lo[wide] + t * hi[wide]
-        out[g] = np.where(g_lo == 0, lo, c)
-    return out
-
-
-def _rescaled_weights(
-    ws: np.ndarray, gs: np.ndarray, nonempty: np.ndarray, seg_start: np.ndarray, n_groups: int, delta: float
-) -> np.ndarray:
-    """The sorted weights, each group's scaled as :func:`_bounded_weights` scales one set: by a
-    power of two where the group's max(w) * delta is beyond 2^+-256 (exact, the roots do not
-    move; ordinary groups keep bit-identical results, unit weights stay unit weights)."""
-    wmax = np.zeros(n_groups)
-    wmax[nonempty] = np.maximum.reduceat(ws, seg_start)
-    shift = _weight_shift(wmax, delta)
-    if not shift.any():
-        return ws
-    # ldexp(w, k) = w 2^k without forming 2^k (which overflows for subnormal weights, k > 1023)
-    return np.ldexp(ws, shift[gs])
-
-
-def _huber_polish(y: np.ndarray, w: np.ndarray, delta: float, c: float) -> float:
-    """``c`` when it is a root of ``G(c) = sum w clip(c - y, -delta, delta)`` up to rounding, else
-    the better end (in total loss) of the adjacent doubles bracketing G's sign change.
-
-    The piecewise-linear solve assumes the breakpoints ``y +- delta``, but where ``delta`` is
-    below half an ulp of ``y`` (``|y|`` beyond ~2^52 delta) they round onto ``y`` itself and G
-    jumps between two doubles: interpolating across the merged pieces returned 2.25e15 for
-    ``HuberLoss(0.5)`` on ``[0, 4.5e15, 4.5e15]`` (the minimiser is ~4.5e15). Ordinary data
-    pass the first check and keep ``c`` bit for bit.
-    """
-    wb = _bounded_weights(w, delta)
-
-    def G(t: float) -> float:
-        with np.errstate(over="ignore"):
-            return float(np.dot(wb, np.clip(t - y, -delta, delta)))
-
-    if not np.isfinite(c) or abs(G(c)) <= 1e-6 * delta * float(np.sum(wb)):
-        return c
-    lo, hi = float(np.min(y)), float(np.max(y))
-    if G(lo) >= 0:
-        return lo
-    if G(hi) <= 0:
-        return hi
-    lo, hi, exact = _bisect_bits(G, lo, hi, 0.0)
-    if exact:
-        return lo
-    loss = HuberLoss(delta)
-    total = [float(np.dot(wb, loss._loss(y, np.full(y.shape, t)))) for t in (lo, hi)]
-    return lo if total[0] <= total[1] else hi
-
-
 class HuberLoss(_MMCurvature, RegressionLoss):
     r"""Huber loss with threshold ``delta`` on the residual ``r = z - y``.
 
@@ -451,6 +116,14 @@ class HuberLoss(_MMCurvature, RegressionLoss):
 
     short_name = "huber"
     hessian_options = ("mm", "constant", "exact")
+    # XGBoost has no Huber objective: its pseudo-Huber is the closest built-in
+    builtin_objectives = {
+        "xgboost": {"objective": "reg:pseudohubererror", "huber_slope": Param("delta")},
+        "lightgbm": {"objective": "huber", "alpha": Param("delta")},
+    }
+    builtin_label = "huber(delta={delta:g})"
+    scale_params = ("delta",)
+    example_params = tuple({"delta": d} for d in (0.5, 1.0, 20.0))
 
     def __init__(self, delta: float = 1.0, hessian: str = "mm") -> None:
         self.delta = delta
@@ -497,8 +170,8 @@ class HuberLoss(_MMCurvature, RegressionLoss):
 
         ``groups[i]`` in ``[0, n_groups)`` is the leaf of row ``i``; returns an (n_groups,)
         array, NaN for a group without rows or of zero total weight. Bit-identical to
-        :meth:`leaf_value` on each group's rows, vectorised across groups (one sort and
-        ~2 log2(largest group) passes over the rows in all) instead of a Python loop.
+        :meth:`leaf_value` on each group's rows, vectorised across groups (a few Newton steps
+        over all rows at once, see ``_huber_m_estimates``) instead of a Python loop.
 
         >>> r, leaf = np.array([0.0, 0.5, 10.0, 5.0]), np.array([0, 0, 0, 1])
         >>> HuberLoss(delta=1.0).leaf_values(r, np.ones(4), leaf, 3).tolist()  # leaf 2 has no rows
@@ -514,8 +187,7 @@ class HuberLoss(_MMCurvature, RegressionLoss):
 
     def _init_score(self, y, w):
         # the leaf rule's solver with a single group: one implementation, identical results
-        c = float(_huber_m_estimates(y, w, np.zeros(y.shape[0], dtype=np.intp), 1, self._delta)[0])
-        return _huber_polish(y, w, self._delta, c)
+        return float(_huber_m_estimates(y, w, np.zeros(y.shape[0], dtype=np.intp), 1, self._delta)[0])
 
 
 class PseudoHuberLoss(_MMCurvature, RegressionLoss):
@@ -545,7 +217,12 @@ class PseudoHuberLoss(_MMCurvature, RegressionLoss):
     """
 
     short_name = "pseudohuber"
+    aliases = ("pseudo-huber",)
     hessian_options = ("mm", "exact", "constant")
+    builtin_objectives = HuberLoss.builtin_objectives
+    builtin_label = HuberLoss.builtin_label
+    scale_params = ("delta",)
+    example_params = tuple({"delta": d} for d in (0.5, 1.0, 20.0))
 
     def __init__(self, delta: float = 1.0, hessian: str = "mm") -> None:
         self.delta = delta
@@ -629,6 +306,7 @@ class LogCoshLoss(_MMCurvature, RegressionLoss):
     """
 
     short_name = "logcosh"
+    aliases = ("log-cosh",)
     hessian_options = ("mm", "constant", "exact")
 
     def __init__(self, hessian: str = "mm") -> None:
@@ -794,6 +472,14 @@ class QuantileLoss(RegressionLoss):
 
     short_name = "quantile"
     hessian_options = ("mm", "constant", "exact")
+    init_score_method = "weighted_quantile"
+    builtin_objectives = {
+        "xgboost": {"objective": "reg:quantileerror", "quantile_alpha": Param("quantile")},
+        "lightgbm": {"objective": "quantile", "alpha": Param("quantile")},
+    }
+    builtin_label = "quantile({quantile:g})"
+    sweep = {"quantile": (0.5, 0.9)}
+    example_params = tuple({"quantile": q} for q in (0.1, 0.5, 0.9))
 
     def __init__(self, quantile: float = 0.5, hessian: str = "mm") -> None:
         self.quantile = quantile
@@ -805,6 +491,11 @@ class QuantileLoss(RegressionLoss):
             "quantile", self.quantile, low=0.0, high=1.0, low_inclusive=False, high_inclusive=False
         )
         _check_hessian(self)
+
+    @property
+    def quantile_level(self) -> float:
+        """tau: ``init_score`` is the weighted tau-quantile of the labels."""
+        return self._tau
 
     def _kinks(self, y: np.ndarray) -> np.ndarray:
         return y[:, None]
@@ -916,14 +607,16 @@ class AbsoluteErrorLoss(RegressionLoss):
     """
 
     short_name = "absolute_error"
+    aliases = ("mae", "l1")
     hessian_options = ("mm", "constant", "exact")
+    init_score_method = "weighted_quantile"  # the median (:attr:`quantile_level`)
+    builtin_objectives = {"xgboost": {"objective": "reg:absoluteerror"}, "lightgbm": {"objective": "l1"}}
+    builtin_label = "absolute_error"
     #: the MM smoothing width c in units of S. 1.0 for the median, where the quantile's 0.2
     #: trained 3-10 % worse than ``reg:absoluteerror`` through plain ``xgb.train`` (3,000 rows,
     #: seeds 0-3, c in 0.05-2: c = 1 gave 0.93-0.98 of the built-in's held-out MAE on XGBoost,
     #: 0.98-1.00 of LightGBM ``l1``'s; benchmarks/every_api.py measures it at full size)
     _mm_c = 1.0
-    #: the start score is this weighted quantile of the labels (``gbobjectives.dask`` selects it)
-    _start_quantile = 0.5
 
     def __init__(self, hessian: str = "mm") -> None:
         self.hessian = hessian
@@ -931,6 +624,12 @@ class AbsoluteErrorLoss(RegressionLoss):
 
     def _validate_params(self) -> None:
         _check_hessian(self)
+
+    @property
+    def quantile_level(self) -> float:
+        """0.5: ``init_score`` is the weighted median of the labels (under
+        :meth:`_quantile_weights`)."""
+        return 0.5
 
     def _kinks(self, y: np.ndarray) -> np.ndarray:
         return y[:, None]
@@ -1058,8 +757,10 @@ class RelativeErrorLoss(AbsoluteErrorLoss):
     """
 
     short_name = "relative_error"
-    #: ``gbobjectives.dask`` re-weights the labels by :meth:`_row_weights` before selecting
-    _weights_from_labels = True
+    aliases = ("mape",)
+    # XGBoost has no MAPE objective
+    builtin_objectives = {"lightgbm": {"objective": "mape"}}
+    builtin_label = "mape"
 
     def _check_labels(self, y_true, raw):
         y = super()._check_labels(y_true, raw)
@@ -1068,7 +769,8 @@ class RelativeErrorLoss(AbsoluteErrorLoss):
         if bad.any():
             rows = np.flatnonzero(bad)
             raise ValueError(
-                f"y_true must be non-zero for RelativeErrorLoss (|y - z| / |y|): y_true is "
+                f"y_true must be non-zero for RelativeErrorLoss (|y - z| / |y| needs a target without "
+                f"zeros): y_true is "
                 f"{'0' if np.all(y[rows] == 0) else '0 or too close to 0 (|y| < 1.5e-154: 1/y^2 overflows)'} in rows "
                 f"{describe_ids(rows.tolist(), limit=5)}; drop those rows, or use AbsoluteErrorLoss"
             )
@@ -1078,6 +780,11 @@ class RelativeErrorLoss(AbsoluteErrorLoss):
         """``w / |y|`` (``1/|y|`` without sample weights)."""
         a = np.abs(y)
         return 1.0 / a if w is None else w / a
+
+    def _quantile_weights(self, y: np.ndarray, w: np.ndarray | None) -> np.ndarray:
+        """``init_score`` is the weighted median under ``w / |y|`` (``gbobjectives.dask``
+        computes these weights on the workers)."""
+        return self._row_weights(y, w)
 
     def _loss(self, y, z):
         return np.abs(z - y) / np.abs(y)
@@ -1144,49 +851,6 @@ class RelativeErrorLoss(AbsoluteErrorLoss):
     leaf_value = None  # type: ignore[assignment]
 
 
-def weighted_expectile(y: np.ndarray, w: np.ndarray, expectile: float) -> float:
-    r"""The exact minimiser of :math:`\sum_i w_i |\tau - 1[y_i < c]| (y_i - c)^2` (tau = ``expectile``).
-
-    It is the root of the continuous, increasing, piecewise-linear
-    :math:`G(c) = (1-\tau)\sum_{y_i < c} w_i (c - y_i) - \tau \sum_{y_i > c} w_i (y_i - c)`.
-    With ``y`` sorted and ``A_k`` the cumulative weights, ``G`` at the breakpoints is
-    ``(1 - tau) L_k - tau R_k`` with ``L_{k+1} = L_k + A_k (y_{k+1} - y_k)`` and
-    ``R_{k-1} = R_k + (W - A_{k-1}) (y_k - y_{k-1})``: sums of non-negative terms only, so both
-    are accurate to a few roundings relative (no cancellation as in ``y_k A_k - sum w y``).
-    The last breakpoint with ``G <= 0`` brackets the root and the linear piece is solved there:
-    ``c = y_k - G_k / ((1 - tau) A_k + tau (W - A_k))``, clipped to the next breakpoint.
-    At tau = 0.5 this is the weighted mean. Targets beyond 2^500 in magnitude are scaled by a
-    power of two first (exact), weights beyond 2^+-256 too, so nothing overflows.
-
-    >>> weighted_expectile(np.array([0.0, 1.0, 5.0]), np.ones(3), 0.5)
-    2.0
-    """
-    n = y.shape[0]
-    order = np.argsort(y, kind="stable")
-    ys, ws = y[order], _bounded_weights(w[order], 1.0)
-    top = float(max(abs(ys[0]), abs(ys[-1])))
-    shift = 0
-    if top > 2.0**500:
-        shift = int(np.frexp(top)[1])
-        ys = np.ldexp(ys, -shift)
-    if n == 1 or ys[0] == ys[-1]:
-        return float(y[order][0])
-    A = np.cumsum(ws)
-    W = A[-1]
-    gaps = np.diff(ys)  # >= 0
-    L = np.concatenate(([0.0], np.cumsum(A[:-1] * gaps)))
-    R = np.concatenate((np.cumsum(((W - A[:-1]) * gaps)[::-1])[::-1], [0.0]))
-    G = (1.0 - expectile) * L - expectile * R
-    k = int(np.searchsorted(G, 0.0, side="right")) - 1  # last breakpoint with G <= 0 (G is sorted)
-    k = min(max(k, 0), n - 1)
-    if G[k] >= 0 or k == n - 1:
-        c = float(ys[k])
-    else:
-        slope = (1.0 - expectile) * A[k] + expectile * (W - A[k])
-        c = float(ys[k] + min(-G[k] / slope, gaps[k]))
-    return float(np.ldexp(c, shift)) if shift else c
-
-
 class ExpectileLoss(RegressionLoss):
     r"""Expectile (asymmetric squared) loss for the ``expectile`` tau in (0, 1).
 
@@ -1220,6 +884,9 @@ class ExpectileLoss(RegressionLoss):
     """
 
     short_name = "expectile"
+    # compare trains these expectiles when the user names none
+    sweep = {"expectile": (0.5, 0.9)}
+    example_params = tuple({"expectile": e} for e in (0.1, 0.5, 0.9))
 
     def __init__(self, expectile: float = 0.5) -> None:
         self.expectile = expectile

@@ -1,0 +1,189 @@
+"""Training time at small sizes, with a validation set and our metric every round (issue 14).
+
+Setting of the issue: 20,000 training rows x 20 float32 features, a 4,000-row validation set
+evaluated every round, 300 rounds, XGBoost depth 4 (hist) / LightGBM 15 leaves, learning rate
+0.1, ONE thread for the engine and for our objective (``GBOBJECTIVES_NUM_THREADS=1``). At this
+size a round of the engine takes ~1 ms, so what decides the ratio is the per-call cost of the
+objective and the metric (label fetching, validation, dispatch), not the arithmetic.
+
+Compared, whole trainings, interleaved (built-in, plain, helper, built-in, ...; the order
+reversed every other repeat), ratio of medians over ``--repeats``:
+
+* built-in: ``binary:logistic`` / ``binary`` with the engine's own logloss metric;
+* plain: ``xgb.train(obj=loss.xgboost_objective, custom_metric=loss.xgboost_metric)`` /
+  ``lgb.train({"objective": loss.lightgbm_objective}, feval=loss.lightgbm_metric)``;
+* helper: ``gbo.xgboost.train`` / ``gbo.lightgbm.train`` (start score, our metric on the
+  validation set).
+
+Also printed: microseconds per call of the objective and the metric adapters at these sizes.
+
+Run:  python benchmarks/speed_small.py [--rows 20000] [--rounds 300] [--repeats 5]
+      [--out benchmarks/results/speed_small.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+from pathlib import Path
+
+os.environ.setdefault("GBOBJECTIVES_NUM_THREADS", "1")
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import lightgbm as lgb  # noqa: E402
+import numpy as np  # noqa: E402
+import xgboost as xgb  # noqa: E402
+
+import gbobjectives as gbo  # noqa: E402
+
+LOSSES = {"WeightedLogLoss": gbo.WeightedLogLoss(), "FocalLoss(gamma=2)": gbo.FocalLoss(gamma=2.0)}
+XGB = {"tree_method": "hist", "max_depth": 4, "eta": 0.1, "nthread": 1}
+LGB = {"num_leaves": 15, "learning_rate": 0.1, "num_threads": 1, "verbose": -1}
+
+
+def data(rows: int, valid: int, seed: int = 0) -> tuple[np.ndarray, ...]:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(rows + valid, 20)).astype(np.float32)
+    y = (X[:, :5] @ rng.normal(size=5) + rng.logistic(size=rows + valid) > 1.0).astype(np.float32)
+    return X[:rows], y[:rows], X[rows:], y[rows:]
+
+
+def runs(loss, X, y, Xv, yv, rounds: int) -> dict[str, dict]:
+    """{engine: {variant: () -> None}}: one whole training each."""
+    dx, dxv = xgb.DMatrix(X, label=y, nthread=1), xgb.DMatrix(Xv, label=yv, nthread=1)
+    evals = [(dxv, "valid")]
+    dl = lgb.Dataset(X, label=y, params={"verbose": -1}).construct()
+    dlv = lgb.Dataset(Xv, label=yv, reference=dl, params={"verbose": -1}).construct()
+    return {
+        "xgboost": {
+            "built-in": lambda: xgb.train(
+                {**XGB, "objective": "binary:logistic", "eval_metric": "logloss"},
+                dx,
+                rounds,
+                evals=evals,
+                verbose_eval=False,
+            ),
+            "plain": lambda: xgb.train(
+                {**XGB, "disable_default_eval_metric": True},
+                dx,
+                rounds,
+                evals=evals,
+                obj=loss.xgboost_objective,
+                custom_metric=loss.xgboost_metric,
+                verbose_eval=False,
+            ),
+            "helper": lambda: gbo.xgboost.train(loss, XGB, dx, rounds, evals=evals, verbose_eval=False),
+        },
+        "lightgbm": {
+            "built-in": lambda: lgb.train(
+                {**LGB, "objective": "binary", "metric": "binary_logloss"}, dl, rounds, valid_sets=[dlv]
+            ),
+            "plain": lambda: lgb.train(
+                {**LGB, "objective": loss.lightgbm_objective, "metric": "None"},
+                dl,
+                rounds,
+                valid_sets=[dlv],
+                feval=loss.lightgbm_metric,
+            ),
+            "helper": lambda: gbo.lightgbm.train(loss, LGB, dl, rounds, valid_sets=[dlv]),
+        },
+    }
+
+
+def per_call_us(loss, X, y, Xv, yv) -> dict[str, float]:
+    """Median microseconds of one adapter call on the training / validation data."""
+    dx, dxv = xgb.DMatrix(X, label=y), xgb.DMatrix(Xv, label=yv)
+    dl = lgb.Dataset(X, label=y, params={"verbose": -1}).construct()
+    dlv = lgb.Dataset(Xv, label=yv, reference=dl, params={"verbose": -1}).construct()
+    z, zv = np.zeros(len(y), np.float32), np.zeros(len(yv), np.float32)
+    calls = {
+        "xgboost objective": lambda: loss.xgboost_objective(z, dx),
+        "xgboost metric (valid)": lambda: loss.xgboost_metric(zv, dxv),
+        "lightgbm objective": lambda: loss.lightgbm_objective(z.astype(np.float64), dl),
+        "lightgbm metric (valid)": lambda: loss.lightgbm_metric(zv.astype(np.float64), dlv),
+    }
+    out = {}
+    for name, f in calls.items():
+        f()
+        ts = []
+        for _ in range(200):
+            t = time.perf_counter()
+            f()
+            ts.append(time.perf_counter() - t)
+        out[name] = 1e6 * float(np.median(ts))
+    return out
+
+
+def cpu() -> str:
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor()
+    model = next((ln.split(":", 1)[1].strip() for ln in text.splitlines() if ln.startswith("model name")), "?")
+    flags = next((ln.split(":", 1)[1].split() for ln in text.splitlines() if ln.startswith("flags")), [])
+    return f"{model} ({', '.join(f for f in ('avx2', 'avx512f') if f in flags) or 'no avx2'})"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rows", type=int, default=20_000)
+    ap.add_argument("--valid", type=int, default=4_000)
+    ap.add_argument("--rounds", type=int, default=300)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--out", default="benchmarks/results/speed_small.md")
+    a = ap.parse_args()
+    X, y, Xv, yv = data(a.rows, a.valid)
+    load0 = os.getloadavg()
+    lines = [
+        "# Training time at 20k rows with a validation set and our metric every round (issue 14)",
+        "",
+        f"`python benchmarks/speed_small.py --rows {a.rows} --rounds {a.rounds} --repeats {a.repeats}`",
+        "",
+        f"- machine: {cpu()}, {os.cpu_count()} cores; load average before {tuple(round(v, 2) for v in load0)}",
+        f"- python {platform.python_version()}, numpy {np.__version__}, xgboost {xgb.__version__}, "
+        f"lightgbm {lgb.__version__}, gbobjectives {gbo.__version__}",
+        f"- {a.rows} training / {a.valid} validation rows x 20 float32 features, {a.rounds} rounds, 1 thread "
+        "(engine and objective), XGBoost depth 4 (hist), LightGBM 15 leaves; whole trainings interleaved, "
+        "medians",
+        "",
+        "| loss | engine | built-in s | plain s | plain ratio | helper s | helper ratio |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    calls = []
+    for name, loss in LOSSES.items():
+        for engine, variants in runs(loss, X, y, Xv, yv, a.rounds).items():
+            for f in variants.values():
+                f()  # warm-up
+            times: dict[str, list[float]] = {k: [] for k in variants}
+            for rep in range(a.repeats):
+                for key, f in list(variants.items())[:: 1 if rep % 2 == 0 else -1]:
+                    t = time.perf_counter()
+                    f()
+                    times[key].append(time.perf_counter() - t)
+            med = {k: float(np.median(v)) for k, v in times.items()}
+            b = med["built-in"]
+            lines.append(
+                f"| {name} | {engine} | {b:.3f} | {med['plain']:.3f} | **{med['plain'] / b:.2f}** | "
+                f"{med['helper']:.3f} | **{med['helper'] / b:.2f}** |"
+            )
+            print(lines[-1], flush=True)
+        calls.append((name, per_call_us(loss, X, y, Xv, yv)))
+    lines += [
+        "",
+        "Microseconds per adapter call (median of 200):",
+        "",
+        "| loss | " + " | ".join(calls[0][1]) + " |",
+        "|---|" + "---:|" * len(calls[0][1]),
+    ]
+    for name, c in calls:
+        lines.append(f"| {name} | " + " | ".join(f"{v:.0f}" for v in c.values()) + " |")
+    lines += ["", f"load average after {tuple(round(v, 2) for v in os.getloadavg())}"]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    Path(a.out).write_text(text)
+
+
+if __name__ == "__main__":
+    main()
