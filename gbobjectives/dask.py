@@ -27,15 +27,20 @@ binary (logloss, focal)    weighted class sums ``S1 = sum w*y`` and ``S0 = sum w
                            depends on nothing else, so this is the loss's own exact math.
 multiclass focal           per-class weight sums ``W_c``, then
                            ``loss.init_score(range(K), sample_weight=W)`` (exact, same reason).
-Huber, pseudo-Huber,       Brent's method on ``G(c) = sum w * g(c - y)`` over ``[min y, max y]``
-log-cosh                   (``g`` is the loss's own gradient); every evaluation of ``G`` is one
-                           map-reduce over the persisted data. Same tolerances as the
+regression losses          by the ``init_score_method`` each loss class declares
+                           (``gbobjectives/losses/registry.py``):
+"gradient_root"            Brent's method on ``G(c) = sum w * g(c - y)`` over ``[min y, max y]``
+(Huber, pseudo-Huber,      (``g`` is the loss's own gradient); every evaluation of ``G`` is one
+log-cosh, expectile, ...)  map-reduce over the persisted data. Same tolerances as the
                            single-machine solver: agrees with it to ~1e-15 relative.
-quantile                   the exact weighted quantile by distributed selection: sketch
-                           candidates from every block, count the weight below each
-                           candidate, keep the bracket that holds the quantile, repeat until
+"weighted_quantile"        the exact weighted quantile at ``loss.quantile_level`` by distributed
+(quantile, absolute and    selection: sketch candidates from every block, count the weight below
+relative error, ...)       each candidate, keep the bracket that holds the quantile, repeat until
                            the bracket has at most ``gather_limit`` rows, which are then
-                           gathered and finished exactly. See :func:`init_score`.
+                           gathered and finished exactly. See :func:`init_score`. A loss whose
+                           rows are weighted by their labels (``loss._quantile_weights``, e.g.
+                           the relative error's ``w/|y|``) has those weights computed on the
+                           workers first.
 ========================  ======================================================================
 """
 
@@ -47,6 +52,7 @@ from typing import Any
 import numpy as np
 
 from gbobjectives._validation import check_sample_weight
+from gbobjectives.losses.base import Loss
 from gbobjectives.losses.registry import spec_of
 
 __all__ = [
@@ -178,6 +184,23 @@ def _block_gradient_sum(block: _Block, loss: Any, c: float) -> float:
     w = check_sample_weight(block[1], y.shape[0])
     grad, _ = loss._gradient_hessian(y, np.full(y.shape[0], c), w)
     return float(np.sum(grad))
+
+
+def _block_row_weights(block: _Block, loss: Any) -> _Block:
+    """The block's labels with the loss's quantile weights (``RelativeErrorLoss``: ``w/|y|``)."""
+    y = loss.check_y(block[0])
+    return y, loss._quantile_weights(y, check_sample_weight(block[1], y.shape[0]))
+
+
+def _block_weight_sum(block: _Block) -> float:
+    return float(block[0].shape[0]) if block[1] is None else float(np.sum(block[1]))
+
+
+def _reweighted_runner(run: _Runner, loss: Any, client: Any, persist: bool) -> _Runner:
+    import dask
+
+    blocks = [dask.delayed(_block_row_weights, pure=True)(b, loss) for b in run.blocks]
+    return _Runner(blocks, client=client, persist=persist)
 
 
 def _in_bracket(y: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -367,7 +390,13 @@ def _init_score_from_blocks(
         return loss.init_score(np.arange(W.size), W)
     # the loss declares how its best constant is found (gbobjectives/losses/registry.py)
     if spec_of(loss).init_score_method == "weighted_quantile":
-        return _weighted_quantile(run, float(loss.quantile_level), s["W"], int(sketch_size), int(gather_limit))
+        W = s["W"]
+        if type(loss)._quantile_weights is not Loss._quantile_weights:
+            # rows weighted by their labels (RelativeErrorLoss: w/|y|): selected from blocks
+            # holding those weights (computed on the workers, kept there)
+            run = _reweighted_runner(run, loss, client, persist)
+            W = float(np.sum(run.map(_block_weight_sum)))
+        return _weighted_quantile(run, float(loss.quantile_level), W, int(sketch_size), int(gather_limit))
     return _root_find(run, loss, s["min"], s["max"])
 
 

@@ -82,6 +82,10 @@ def _labels(loss: Loss, y: Any) -> list[float]:
     if y is None:
         if loss.task == "binary":
             return [1.0, 0.0]  # both classes: the focal picture is about their asymmetry
+        try:
+            loss.check_y([0.0])
+        except ValueError:  # y = 0 outside the loss's domain (RelativeErrorLoss: |y - z| / |y|)
+            return [1.0]
         return [0.0]
     values = np.atleast_1d(np.asarray(y, dtype=np.float64))
     if values.ndim != 1 or values.size == 0:
@@ -339,7 +343,7 @@ def find_loss_class(name: str) -> type[Loss]:
     try:
         return registry.find_loss_class(name)
     except ValueError:
-        classes = sorted(registry.registered_classes(named=True), key=lambda c: c.__name__)
+        classes = registry.registered_classes(named=True)  # definition order: new losses come last
         available = ", ".join(f"{cls.__name__} ({cls.short_name})" for cls in classes)
         raise ValueError(f"unknown loss {name!r}; available: {available}") from None
 

@@ -78,6 +78,13 @@ def regression_loss_fn(name: str, params: dict, y: float) -> Callable:
     if name == "QuantileLoss":
         tau = mpf(params.get("quantile", 0.5))
         return lambda z: (y - z) * (tau - (1 if y < z else 0))
+    if name == "AbsoluteErrorLoss":
+        return lambda z: abs(y - z)
+    if name == "RelativeErrorLoss":
+        return lambda z: abs(y - z) / abs(y)
+    if name == "ExpectileLoss":
+        tau = mpf(params.get("expectile", 0.5))
+        return lambda z: abs(tau - (1 if y < z else 0)) * (y - z) ** 2
     raise KeyError(name)
 
 
@@ -89,6 +96,9 @@ TASKS = {
     "PseudoHuberLoss": "regression",
     "LogCoshLoss": "regression",
     "QuantileLoss": "regression",
+    "AbsoluteErrorLoss": "regression",
+    "RelativeErrorLoss": "regression",
+    "ExpectileLoss": "regression",
 }
 
 

@@ -39,6 +39,19 @@ def default_mode_losses():
 DEFAULT_LOSSES = default_mode_losses()
 
 
+def valid_labels(loss, y: np.ndarray) -> np.ndarray:
+    """``y`` inside the loss's label domain: a loss that rejects labels at or near 0
+    (``RelativeErrorLoss``, |y - z| / |y|, needs |y| >= 1.5e-154) gets 0.5 for labels below
+    1e-150 in magnitude; every other loss takes ``y`` as it is."""
+    if loss.task != "regression":
+        return y
+    try:
+        loss.check_y(np.array([0.0, 1e-150]))
+    except ValueError:
+        return np.where(np.abs(y) < 1e-150, 0.5, y)
+    return y
+
+
 def make_data(loss, rng: np.random.Generator, n: int = 64, scale: float = 3.0, soft: bool = True):
     """Valid (y_true, raw_prediction) for ``loss``; raw scores of spread ``scale``."""
     if loss.task == "binary":

@@ -82,7 +82,14 @@ REGRESSION_LOSSES = [
     ("LogCoshLoss", {}, 1.0),
     ("QuantileLoss", {"quantile": 0.1}, 1.0),
     ("QuantileLoss", {"quantile": 0.9}, 1.0),
+    ("AbsoluteErrorLoss", {}, 1.0),
+    ("RelativeErrorLoss", {}, 1.0),
+    ("ExpectileLoss", {"expectile": 0.1}, 1.0),
+    ("ExpectileLoss", {"expectile": 0.9}, 1.0),
 ]
+#: labels of the regression rows; the relative error |y - z| / |y| is undefined at y = 0
+REGRESSION_LABELS = (0.0, 2.25)
+LABELS = {"RelativeErrorLoss": (-0.75, 2.25)}
 
 
 def _entry(name, params, y, z):
@@ -108,7 +115,7 @@ def build() -> list[dict]:
     for name, params in MULTICLASS_LOSSES:
         rows += [_entry(name, params, c, row) for row in MULTICLASS_ROWS for c in range(3)]
     for name, params, scale in REGRESSION_LOSSES:
-        for y in (0.0, 2.25):
+        for y in LABELS.get(name, REGRESSION_LABELS):
             for r in RESID:
                 for sign in (1.0, -1.0):
                     z = y + sign * r * scale

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import ALL_LOSSES, loss_id
+from conftest import ALL_LOSSES, loss_id, valid_labels
 from scipy.special import expit, softmax
 
 import gbobjectives as gbo
@@ -41,7 +41,7 @@ def _extreme_points(loss, rng):
                     ys.append(c)
         return np.array(ys), np.vstack(rows + [rng.uniform(-350, 350, (40, K))])[: len(ys) + 40]
     s = loss._length_scale()
-    y = np.concatenate([rng.normal(0, 10 * s, 40), [0.0, 1e3, -1e3]])
+    y = valid_labels(loss, np.concatenate([rng.normal(0, 10 * s, 40), [0.0, 1e3, -1e3]]))
     r = np.array([0.0, 1e-12, 1e-6, 0.5, 1.0, 2.0, 100.0, 700.0]) * s
     d = getattr(loss, "delta", None)
     if d is not None:  # Huber's kinks exactly, and a hair either side of them

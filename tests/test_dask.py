@@ -135,7 +135,7 @@ CLOSED_FORM = [
     gbo.MulticlassFocalLoss(gamma=2.0),
     gbo.MulticlassFocalLoss(gamma=0.0, alpha=[1.0, 0.5, 2.0, 1.0]),
 ]
-ROOT_FINDING = [gbo.HuberLoss(delta=0.7), gbo.PseudoHuberLoss(delta=2.0), gbo.LogCoshLoss()]
+ROOT_FINDING = [gbo.HuberLoss(delta=0.7), gbo.PseudoHuberLoss(delta=2.0), gbo.LogCoshLoss(), gbo.ExpectileLoss(0.8)]
 
 
 def _labels(loss, n: int, seed: int) -> np.ndarray:
@@ -185,6 +185,29 @@ def test_init_score_quantile_is_exact(client, tau):
             assert got == loss.init_score(labels, weights)  # measured error: 0 (exact order statistic)
             got = gdask.init_score(loss, _darr(labels), None if weights is None else _darr(weights))
             assert got == loss.init_score(labels, weights)
+
+
+@pytest.mark.parametrize("loss", [gbo.AbsoluteErrorLoss(), gbo.RelativeErrorLoss()], ids=str)
+def test_init_score_medians_are_exact(client, loss):
+    """Issue 16: the absolute error's weighted median by the quantile's distributed selection;
+    the relative error's under the weights w/|y| computed on the workers."""
+    rng = np.random.default_rng(11)
+    y = np.round(rng.standard_t(1.5, size=6001), 1)  # ties
+    y[y == 0] = 0.05
+    w = rng.integers(0, 5, size=y.size).astype(np.float64)
+    for weights in (None, w):
+        got = gdask.init_score(
+            loss, _darr(y), None if weights is None else _darr(weights), sketch_size=8, gather_limit=40
+        )
+        want = loss.init_score(y, weights)
+        # the relative error's weights w/|y| are not integers: its cumulative sums round, and a
+        # tie within that rounding may pick the neighbouring label (an equally good minimiser)
+        if got != want:
+            assert isinstance(loss, gbo.RelativeErrorLoss)
+            t_got, t_want = (float(np.sum(loss.loss(y, np.full(y.shape, c), weights))) for c in (got, want))
+            assert t_got <= t_want * (1 + 1e-12)
+    with pytest.raises(ValueError, match="non-zero"):
+        gdask.init_score(gbo.RelativeErrorLoss(), _darr(np.concatenate([y, [0.0]])))
 
 
 def test_init_score_dataframe_inputs_and_errors(client):

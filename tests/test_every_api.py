@@ -73,6 +73,26 @@ def test_quantile_from_the_engine_start_matches_the_builtin(api, data):
     assert ours <= 1.05 * builtin, (api, ours, builtin)
 
 
+BUILTIN_L1 = {"xgb": {"objective": "reg:absoluteerror"}, "lgb": {"objective": "l1"}}
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_absolute_error_from_the_engine_start_matches_the_builtin(api, data):
+    """Issue 16: held-out MAE within 5 % of reg:absoluteerror / LightGBM l1 (which re-set each
+    leaf to the median of its residuals), from the engine's own start."""
+    loss = gbo.AbsoluteErrorLoss()
+    ours = _plain(api, loss, data)
+    builtin = _plain(api, loss, data, BUILTIN_L1[_engine(api)])
+    assert ours <= 1.05 * builtin, (api, ours, builtin)
+
+
+@pytest.mark.parametrize("api", ["xgb.train", "lgb.train"])
+def test_absolute_error_unit_hessian_fails_that_bound(api, data):
+    """The bound above can fail: with h = 1 a leaf moves by at most 1 per round."""
+    loss = gbo.AbsoluteErrorLoss(hessian="constant")
+    assert _plain(api, loss, data) > 20 * _plain(api, loss, data, BUILTIN_L1[_engine(api)])
+
+
 @pytest.mark.parametrize("api", ["xgb.train", "XGBRegressor", "lgb.train", "LGBMRegressor"])
 @pytest.mark.parametrize(
     "loss", [gbo.HuberLoss(20.0), gbo.PseudoHuberLoss(20.0), gbo.LogCoshLoss()], ids=["huber", "pseudohuber", "logcosh"]

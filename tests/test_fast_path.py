@@ -23,6 +23,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import valid_labels
 
 from gbobjectives.engines import _common
 from gbobjectives.losses import example_losses
@@ -123,7 +124,7 @@ def test_fast_path_extreme_margins(monkeypatch, dtype, threads):
         elif loss.task == "binary":
             z, y = np.concatenate([zs, zs]), np.repeat([0.0, 1.0], len(zs))
         else:
-            z, y = np.concatenate([zs, zs]), np.concatenate([np.zeros(len(zs)), zs[::-1]])
+            z, y = np.concatenate([zs, zs]), valid_labels(loss, np.concatenate([np.zeros(len(zs)), zs[::-1]]))
         _compare(loss, y.astype(np.float64), z, None, dtype)
 
 

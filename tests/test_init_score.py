@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import DEFAULT_LOSSES, loss_id
+from conftest import DEFAULT_LOSSES, loss_id, valid_labels
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize, minimize_scalar
@@ -194,7 +194,7 @@ def loss_and_data(draw):
         y = np.array(draw(st.lists(st.integers(0, K - 1), min_size=n, max_size=n)) + list(range(K)))
         weights = np.concatenate([weights, np.ones(K)])
     else:
-        y = np.array(draw(st.lists(st.floats(-1e3, 1e3), min_size=n, max_size=n)))
+        y = valid_labels(loss, np.array(draw(st.lists(st.floats(-1e3, 1e3), min_size=n, max_size=n))))
     return loss, y, weights
 
 

@@ -142,6 +142,9 @@ ON_THE_FLY = [
     gbo.PseudoHuberLoss(delta=0.5),
     gbo.LogCoshLoss(),
     gbo.QuantileLoss(quantile=0.3),
+    gbo.AbsoluteErrorLoss(),
+    gbo.RelativeErrorLoss(),
+    gbo.ExpectileLoss(expectile=0.7),
 ]
 
 

@@ -238,7 +238,7 @@ def test_cli_writes_a_png(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["nosuchloss"], "available: FocalLoss"),
+        (["nosuchloss"], "available: WeightedLogLoss (logloss), FocalLoss (focal)"),  # definition order
         (["focal", "--gamm", "2"], "valid parameters"),
         (["focal", "--gamma", "-1"], "gamma"),
     ],

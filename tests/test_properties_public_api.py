@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
+from conftest import valid_labels  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
@@ -58,7 +59,7 @@ def cases(draw, n_min: int = 1):
         rows = st.lists(MARGIN, min_size=K, max_size=K)
         z = np.array(draw(st.lists(rows, min_size=len(y), max_size=len(y))), dtype=np.float64)
     else:
-        y = np.array(draw(st.lists(TARGET, min_size=n, max_size=n)), dtype=np.float64)
+        y = valid_labels(loss, np.array(draw(st.lists(TARGET, min_size=n, max_size=n)), dtype=np.float64))
         z = np.array(draw(st.lists(MARGIN, min_size=n, max_size=n)), dtype=np.float64)
     w = np.array(draw(st.lists(WEIGHT, min_size=len(y), max_size=len(y))), dtype=np.float64)
     return loss, y, z, w

@@ -152,10 +152,13 @@ def _build_loss(name: str, tokens: list[str], task: str, y: np.ndarray) -> list[
     extra = [f"--{k}={v}" for k, v in preset.items() if k not in given]
     extra += [f"--{p}={_round_sig(robust_scale(y))}" for p in cls.scale_params if p not in given]
     sweeps = [(k, values) for k, values in cls.sweep.items() if k not in given]
-    if not sweeps:
-        return [build(cls, extra)]
     grid = itertools.product(*[[f"--{k}={v}" for v in values] for k, values in sweeps])
-    return [build(cls, [*extra, *point]) for point in grid]
+    losses = [build(cls, [*extra, *point]) for point in grid]
+    try:  # the target must lie in the loss's label domain (e.g. no zeros for the relative error)
+        losses[0].check_y(y)
+    except ValueError as exc:
+        raise CompareError(f"loss {name!r}: {exc}") from None
+    return losses
 
 
 def make_candidates(task: str, y: np.ndarray, losses: Iterable[str] | None = None) -> list[Candidate]:
@@ -184,7 +187,10 @@ def make_candidates(task: str, y: np.ndarray, losses: Iterable[str] | None = Non
             spec = registry.spec_of(loss)
             if name in spec.variants and loss == type(loss)(**spec.variants[name]):
                 label = name  # the plain variant, e.g. "logloss" on K classes
-            quantile = loss.quantile_level
+            # a quantile row (pinball loss and coverage reported, charted against the built-in
+            # quantile objective) is one of a loss whose level is swept; the absolute error's
+            # fixed median is a point row
+            quantile = loss.quantile_level if type(loss).sweep else None
             extra: list[Candidate] = []
             builtin = {e: p for e in ENGINES if (p := spec.builtin_objective(loss, e)) is not None}
             if builtin:

@@ -177,6 +177,13 @@ class Loss(ObjectiveAdapters):
         """The quantile the loss estimates (its ``init_score`` is that weighted quantile), or None."""
         return None
 
+    def _quantile_weights(self, y: np.ndarray, w: np.ndarray | None) -> np.ndarray | None:
+        """The row weights under which ``init_score`` is the weighted :attr:`quantile_level`-quantile
+        of the labels (``init_score_method = "weighted_quantile"``): the sample weights, unless the
+        loss weights its rows by their labels (``RelativeErrorLoss``: ``w/|y|``). A loss that
+        overrides this gets those weights computed on the workers by ``gbobjectives.dask``."""
+        return w
+
     @property
     def hessian_is_exact(self) -> bool:
         """True when ``gradient_hessian`` returns the true second derivative."""

@@ -52,7 +52,8 @@ __all__ = [
 INIT_SCORE_METHODS = (
     "class_sums",  # classification: the optimum depends on the labels only through weighted class sums
     "gradient_root",  # regression: the root of sum w g(c - y), an increasing function of c
-    "weighted_quantile",  # an order statistic of the labels at ``loss.quantile_level``
+    # an order statistic of the labels at ``loss.quantile_level`` under ``loss._quantile_weights``
+    "weighted_quantile",
 )
 
 
