@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from gbobjectives._validation import check_scalar_param, describe_ids
@@ -431,6 +433,17 @@ def _quantile_mm(
     return g, h
 
 
+def _mm_scale_statistics(hessian: str, y: np.ndarray, z: np.ndarray, w: np.ndarray | None, reduce: Any) -> dict | None:
+    """``{"scale": S}`` of the quantile-type MM curvature (``hessian="mm"``, else None), from
+    ``(sum w sqrt|r|, sum w)`` over the rows, summed across workers by ``reduce`` when given."""
+    if hessian != "mm":
+        return None
+    sums = _root_residual_sums(y, z, w)
+    if reduce is not None:
+        sums = reduce(sums)
+    return {"scale": _mm_scale(float(sums[0]), float(sums[1]))}
+
+
 class QuantileLoss(RegressionLoss):
     r"""Pinball (quantile) loss for the ``quantile`` tau in (0, 1).
 
@@ -515,12 +528,7 @@ class QuantileLoss(RegressionLoss):
     def _round_statistics(self, y, z, w, reduce=None):
         """``{"scale": S}`` for the MM curvature, from ``(sum w sqrt|r|, sum w)`` over the rows
         (``reduce`` sums those two numbers across workers under distributed training)."""
-        if self.hessian != "mm":
-            return None
-        sums = _root_residual_sums(y, z, w)
-        if reduce is not None:
-            sums = reduce(sums)
-        return {"scale": _mm_scale(float(sums[0]), float(sums[1]))}
+        return _mm_scale_statistics(self.hessian, y, z, w, reduce)
 
     @property
     def hessian_uses_all_rows(self) -> bool:
@@ -653,12 +661,7 @@ class AbsoluteErrorLoss(RegressionLoss):
     def _round_statistics(self, y, z, w, reduce=None):
         """``{"scale": S}`` from ``(sum w sqrt|r|, sum w)`` over the rows (summed across workers
         by ``reduce``), as :meth:`QuantileLoss._round_statistics`."""
-        if self.hessian != "mm":
-            return None
-        sums = _root_residual_sums(y, z, self._row_weights(y, w))
-        if reduce is not None:
-            sums = reduce(sums)
-        return {"scale": _mm_scale(float(sums[0]), float(sums[1]))}
+        return _mm_scale_statistics(self.hessian, y, z, self._row_weights(y, w), reduce)
 
     @property
     def hessian_uses_all_rows(self) -> bool:
