@@ -372,7 +372,6 @@ def _huber_m_estimates(r: np.ndarray, w: np.ndarray, group: np.ndarray, n_groups
         landed = todo & newton & (n_lo2 == n_lo) & (n_hi2 == n_hi)
         todo &= ~landed
         c, G, A, n_lo, n_hi = c_new, G2, A2, n_lo2, n_hi2
-        todo &= hi > lo  # (a collapsed bracket cannot happen while G(lo) <= 0 < G(hi); guard)
     out[solve] = c[solve]
     todo |= big & solve
     if todo.any():
