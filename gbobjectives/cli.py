@@ -162,7 +162,8 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argpar
         "--engines",
         default="xgboost,lightgbm",
         metavar="NAMES",
-        help="comma-separated: xgboost, lightgbm (default both)",
+        help="comma-separated: xgboost, lightgbm, catboost (default xgboost,lightgbm; catboost is opt-in, "
+        "its custom multiclass objectives are called once per row)",
     )
     p.add_argument("--rounds", type=int, default=100, help="boosting rounds (default 100)")
     p.add_argument("--folds", type=int, default=1, help="K-fold cross-validation; 1 = one held-out split (default)")

@@ -192,7 +192,7 @@ def test_csv_auto_multiclass(tmp_path, csv_dir):
         (["--data", "{d}/table.csv"], "--target"),
         (["--data", "{d}/table.csv", "--target", "churn", "--losses", "huber"], "does not apply"),
         (["--data", "{d}/table.csv", "--target", "churn", "--losses", "nope"], "unknown loss"),
-        (["--data", "{d}/table.csv", "--target", "churn", "--engines", "catboost"], "unknown engine"),
+        (["--data", "{d}/table.csv", "--target", "churn", "--engines", "sklearn"], "unknown engine"),
         (["--rounds", "0"], "--rounds"),
         (["--data", "{d}/rows6.csv", "--target", "price"], "LightGBM needs at least 40"),
         (["--data", "{d}/rows20.csv", "--target", "price"], "20 rows leave 15 rows to train on"),
@@ -252,6 +252,30 @@ def test_custom_logloss_reproduces_builtin_objective():
         assert by["logloss", engine]["logloss"] == pytest.approx(by["builtin", engine]["logloss"], rel=1e-3)
         assert by["logloss", engine]["roc_auc"] == pytest.approx(by["builtin", engine]["roc_auc"], abs=2e-3)
     assert "builtin" in format_table(result)
+
+
+def test_catboost_is_opt_in_with_its_builtins_as_reference_rows():
+    """--engines catboost trains every row on CatBoost, the reference rows with CatBoost's own
+    objectives (parameters in the name); the default engines stay XGBoost and LightGBM."""
+    pytest.importorskip("catboost")
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)
+    result = compare(X, y, losses=["quantile", "expectile", "mae"], engines=["catboost"], rounds=15)
+    by = {r["loss"]: r for r in result.rows}
+    assert {r["engine"] for r in result.rows} == {"catboost"}
+    assert by["builtin"]["objective"] == "RMSE"
+    assert by["builtin quantile(0.9)"]["objective"] == "Quantile:alpha=0.9"
+    assert by["builtin expectile(0.9)"]["objective"] == "Expectile:alpha=0.9"
+    assert by["builtin absolute_error"]["objective"] == "MAE"
+    # our rows trained on CatBoost too, and beat the constant start
+    spread = float(np.mean(np.abs(y - np.median(y))))
+    for label in ("quantile(0.5)", "absolute_error"):
+        assert by[label]["objective"].startswith(("QuantileLoss", "AbsoluteErrorLoss"))
+        assert by[label]["mae"] < spread
+    default = compare(X[:200], y[:200], losses=["logcosh"], rounds=3)
+    assert {r["engine"] for r in default.rows} == {"xgboost", "lightgbm"}
+    assert "builtin logcosh" not in {r["loss"] for r in default.rows}  # CatBoost's LogCosh only
 
 
 def test_candidates_pair_regression_losses_with_builtins():

@@ -320,11 +320,15 @@ def test_compare_rows_and_aliases():
         "absolute_error",
         "builtin mape",
         "relative_error",
+        "builtin expectile(0.5)",  # CatBoost's Expectile: the only engine with a built-in expectile
         "expectile(0.5)",
+        "builtin expectile(0.9)",
         "expectile(0.9)",
+        "builtin expectile(0.8)",
         "expectile(0.8)",
     ]
-    assert not rows[3].runs_on("xgboost") and rows[3].runs_on("lightgbm")
+    assert not rows[3].runs_on("xgboost") and rows[3].runs_on("lightgbm") and rows[3].runs_on("catboost")
+    assert [rows[5].runs_on(e) for e in ("xgboost", "lightgbm", "catboost")] == [False, False, True]
     from gbobjectives.compare import CompareError
 
     with pytest.raises(CompareError, match="without zeros"):

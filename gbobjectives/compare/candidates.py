@@ -10,7 +10,15 @@ from typing import Any
 
 import numpy as np
 
-from gbobjectives.compare.settings import _LGB_BUILTIN, _RECIPES, _XGB_BUILTIN, DEFAULT_LOSSES, ENGINES, CompareError
+from gbobjectives.compare.settings import (
+    _CB_BUILTIN,
+    _LGB_BUILTIN,
+    _RECIPES,
+    _XGB_BUILTIN,
+    DEFAULT_LOSSES,
+    ENGINES,
+    CompareError,
+)
 from gbobjectives.losses import Loss, MulticlassFocalLoss, WeightedLogLoss, registry
 from gbobjectives.losses._solvers import robust_scale
 from gbobjectives.losses.base import format_param
@@ -35,6 +43,8 @@ class Candidate:
         if self.loss is not None:
             return repr(self.loss)
         params = (self.builtin or {})[engine]
+        if "loss_function" in params:  # CatBoost: the parameters are in the name
+            return str(params["loss_function"])
         extra = ", ".join(f"{k}={v:g}" for k, v in params.items() if k != "objective")
         return params["objective"] + (f" ({extra})" if extra else "")
 
@@ -174,7 +184,11 @@ def make_candidates(task: str, y: np.ndarray, losses: Iterable[str] | None = Non
     rows = [
         Candidate(
             "builtin",
-            builtin={"xgboost": {"objective": _XGB_BUILTIN[task]}, "lightgbm": {"objective": _LGB_BUILTIN[task]}},
+            builtin={
+                "xgboost": {"objective": _XGB_BUILTIN[task]},
+                "lightgbm": {"objective": _LGB_BUILTIN[task]},
+                "catboost": {"loss_function": _CB_BUILTIN[task]},
+            },
         )
     ]
     for spec in specs:

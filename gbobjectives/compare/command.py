@@ -10,7 +10,7 @@ from gbobjectives._extras import pip_install_hint
 from gbobjectives.compare.candidates import loss_applies, make_candidates
 from gbobjectives.compare.data import default_datasets, load_csv
 from gbobjectives.compare.report import format_table, write_results
-from gbobjectives.compare.settings import ENGINES, CompareError
+from gbobjectives.compare.settings import DEFAULT_ENGINES, ENGINES, CompareError
 from gbobjectives.compare.training import compare, n_models
 
 if TYPE_CHECKING:  # annotations only
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    engines = _split_list(args.engines) or list(ENGINES)
+    engines = _split_list(args.engines) or list(DEFAULT_ENGINES)
     for engine in engines:
         if engine not in ENGINES:
             raise CompareError(f"unknown engine {engine!r} in --engines; choose from {', '.join(ENGINES)}")

@@ -14,7 +14,13 @@ import numpy as np
 
 from gbobjectives.compare.candidates import Candidate, _round_sig, make_candidates, robust_scale
 from gbobjectives.compare.data import Dataset, encode_target
-from gbobjectives.compare.settings import _AUTO_THREADS_ROWS, _LIGHTGBM_MIN_TRAIN_ROWS, ENGINES, CompareError
+from gbobjectives.compare.settings import (
+    _AUTO_THREADS_ROWS,
+    _LIGHTGBM_MIN_TRAIN_ROWS,
+    DEFAULT_ENGINES,
+    ENGINES,
+    CompareError,
+)
 from gbobjectives.links import LogitLink, SoftmaxLink
 from gbobjectives.losses import HuberLoss, QuantileLoss
 from gbobjectives.metrics import LogLossHit, PriorLogLoss
@@ -31,6 +37,20 @@ def _engine_params(engine: str, task: str, n_classes: int | None, seed: int, thr
             "seed": seed,
             "verbosity": 0,
         }
+    elif engine == "catboost":
+        # symmetric depth-4 trees; one Newton step per leaf without backtracking for the built-in and
+        # our objectives alike (CatBoost would otherwise switch to 10 backtracking steps for a custom one)
+        params = {
+            "depth": 4,
+            "learning_rate": 0.1,
+            "thread_count": threads,
+            "random_seed": seed,
+            "verbose": False,
+            "allow_writing_files": False,
+            "leaf_estimation_iterations": 1,
+            "leaf_estimation_backtracking": "No",
+        }
+        return params  # (CatBoost takes the classes from the labels)
     else:
         params = {
             "num_leaves": 15,
@@ -75,6 +95,20 @@ def _fit_raw(
         seconds = time.perf_counter() - start
         # margins for every row type: the built-in link is applied below, like ours
         raw = booster.predict(dtest, output_margin=True)
+    elif engine == "catboost":
+        import catboost
+
+        pool = catboost.Pool(X_tr, label=y_tr)
+        start = time.perf_counter()
+        if cand.loss is None:
+            booster = catboost.CatBoost({**params, "iterations": rounds, **cand.builtin["catboost"]})  # type: ignore[index]
+            booster.fit(pool)
+        else:
+            from gbobjectives.catboost import train
+
+            booster = train(cand.loss, {**params, "iterations": rounds}, pool)
+        seconds = time.perf_counter() - start
+        raw = booster.predict(X_te, prediction_type="RawFormulaVal")
     else:
         import lightgbm as lgb
 
@@ -202,7 +236,7 @@ def compare(
     *,
     task: str = "auto",
     losses: Iterable[str] | None = None,
-    engines: Sequence[str] = ENGINES,
+    engines: Sequence[str] = DEFAULT_ENGINES,
     rounds: int = 100,
     folds: int = 1,
     test_size: float = 0.25,

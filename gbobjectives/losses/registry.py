@@ -25,6 +25,7 @@ broken ``FocalLoss``) is registered under its own key for save/load but claims n
 from __future__ import annotations
 
 import itertools
+import numbers
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -65,6 +66,14 @@ class Param:
 
 
 @dataclass(frozen=True)
+class Template:
+    """In a ``builtin_objectives`` declaration: a string filled with the loss's parameters, e.g.
+    ``Template("Quantile:alpha={quantile:g}")`` for CatBoost's parameters-in-the-name objectives."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class LossSpec:
     """What the registry knows about one loss class (read from the class's declarations)."""
 
@@ -89,7 +98,17 @@ class LossSpec:
         if declared is None:
             return None
         params = loss.get_params()
-        return {k: (float(params[v.name]) if isinstance(v, Param) else v) for k, v in declared.items()}
+
+        def fill(v: Any) -> Any:
+            if isinstance(v, Param):
+                return float(params[v.name])
+            # numbers as Python floats: "{quantile!r}" then reads 0.9, also for a numpy scalar
+            numeric = {
+                k: float(x) if isinstance(x, numbers.Real) and not isinstance(x, bool) else x for k, x in params.items()
+            }
+            return v.text.format(**numeric) if isinstance(v, Template) else v
+
+        return {k: fill(v) for k, v in declared.items()}
 
     def builtin_label(self, loss: Loss) -> str | None:
         """The compare label of the built-in counterpart, e.g. ``huber(delta=1.5)``, or None."""

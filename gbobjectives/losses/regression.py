@@ -18,7 +18,7 @@ from gbobjectives.losses._solvers import (  # noqa: F401 - weighted_quantile, ro
     weighted_quantile,
 )
 from gbobjectives.losses.base import RegressionLoss
-from gbobjectives.losses.registry import Param
+from gbobjectives.losses.registry import Param, Template
 
 __all__ = [
     "HuberLoss",
@@ -122,6 +122,7 @@ class HuberLoss(_MMCurvature, RegressionLoss):
     builtin_objectives = {
         "xgboost": {"objective": "reg:pseudohubererror", "huber_slope": Param("delta")},
         "lightgbm": {"objective": "huber", "alpha": Param("delta")},
+        "catboost": {"loss_function": Template("Huber:delta={delta!r}")},
     }
     builtin_label = "huber(delta={delta:g})"
     scale_params = ("delta",)
@@ -310,6 +311,8 @@ class LogCoshLoss(_MMCurvature, RegressionLoss):
     short_name = "logcosh"
     aliases = ("log-cosh",)
     hessian_options = ("mm", "constant", "exact")
+    builtin_objectives = {"catboost": {"loss_function": "LogCosh"}}
+    builtin_label = "logcosh"
 
     def __init__(self, hessian: str = "mm") -> None:
         self.hessian = hessian
@@ -489,6 +492,7 @@ class QuantileLoss(RegressionLoss):
     builtin_objectives = {
         "xgboost": {"objective": "reg:quantileerror", "quantile_alpha": Param("quantile")},
         "lightgbm": {"objective": "quantile", "alpha": Param("quantile")},
+        "catboost": {"loss_function": Template("Quantile:alpha={quantile!r}")},
     }
     builtin_label = "quantile({quantile:g})"
     sweep = {"quantile": (0.5, 0.9)}
@@ -618,7 +622,11 @@ class AbsoluteErrorLoss(RegressionLoss):
     aliases = ("mae", "l1")
     hessian_options = ("mm", "constant", "exact")
     init_score_method = "weighted_quantile"  # the median (:attr:`quantile_level`)
-    builtin_objectives = {"xgboost": {"objective": "reg:absoluteerror"}, "lightgbm": {"objective": "l1"}}
+    builtin_objectives = {
+        "xgboost": {"objective": "reg:absoluteerror"},
+        "lightgbm": {"objective": "l1"},
+        "catboost": {"loss_function": "MAE"},
+    }
     builtin_label = "absolute_error"
     #: the MM smoothing width c in units of S. 1.0 for the median, where the quantile's 0.2
     #: trained 3-10 % worse than ``reg:absoluteerror`` through plain ``xgb.train`` (3,000 rows,
@@ -762,7 +770,7 @@ class RelativeErrorLoss(AbsoluteErrorLoss):
     short_name = "relative_error"
     aliases = ("mape",)
     # XGBoost has no MAPE objective
-    builtin_objectives = {"lightgbm": {"objective": "mape"}}
+    builtin_objectives = {"lightgbm": {"objective": "mape"}, "catboost": {"loss_function": "MAPE"}}
     builtin_label = "mape"
 
     def _check_labels(self, y_true, raw):
@@ -890,6 +898,8 @@ class ExpectileLoss(RegressionLoss):
     # compare trains these expectiles when the user names none
     sweep = {"expectile": (0.5, 0.9)}
     example_params = tuple({"expectile": e} for e in (0.1, 0.5, 0.9))
+    builtin_objectives = {"catboost": {"loss_function": Template("Expectile:alpha={expectile!r}")}}
+    builtin_label = "expectile({expectile:g})"
 
     def __init__(self, expectile: float = 0.5) -> None:
         self.expectile = expectile
