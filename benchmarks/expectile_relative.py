@@ -29,6 +29,7 @@ import catboost as cb
 import lightgbm as lgb
 import numpy as np
 import xgboost as xgb
+from every_api import _cpu  # the CPU model and its SIMD level, as every benchmark records it
 
 import gbobjectives as gbo
 
@@ -169,17 +170,6 @@ def main() -> None:
         f"Total time {time.time() - t0:.0f} s.",
     ]
     Path(args.out).write_text("\n".join(lines) + "\n")
-
-
-def _cpu() -> str:
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-        model = next(line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name"))
-        flags = next(line for line in info.splitlines() if line.startswith("flags"))
-        simd = "AVX-512" if "avx512f" in flags else ("AVX2" if "avx2" in flags else "no AVX2")
-        return f"{model} ({simd}), {len([1 for line in info.splitlines() if line.startswith('processor')])} cores"
-    except (OSError, StopIteration):
-        return platform.processor() or platform.machine()
 
 
 if __name__ == "__main__":

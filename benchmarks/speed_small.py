@@ -35,6 +35,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import lightgbm as lgb  # noqa: E402
 import numpy as np  # noqa: E402
 import xgboost as xgb  # noqa: E402
+from every_api import _cpu  # noqa: E402
 
 import gbobjectives as gbo  # noqa: E402
 
@@ -116,16 +117,6 @@ def per_call_us(loss, X, y, Xv, yv) -> dict[str, float]:
     return out
 
 
-def cpu() -> str:
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return platform.processor()
-    model = next((ln.split(":", 1)[1].strip() for ln in text.splitlines() if ln.startswith("model name")), "?")
-    flags = next((ln.split(":", 1)[1].split() for ln in text.splitlines() if ln.startswith("flags")), [])
-    return f"{model} ({', '.join(f for f in ('avx2', 'avx512f') if f in flags) or 'no avx2'})"
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, default=20_000)
@@ -141,7 +132,7 @@ def main() -> None:
         "",
         f"`python benchmarks/speed_small.py --rows {a.rows} --rounds {a.rounds} --repeats {a.repeats}`",
         "",
-        f"- machine: {cpu()}, {os.cpu_count()} cores; load average before {tuple(round(v, 2) for v in load0)}",
+        f"- machine: {_cpu()}; load average before {tuple(round(v, 2) for v in load0)}",
         f"- python {platform.python_version()}, numpy {np.__version__}, xgboost {xgb.__version__}, "
         f"lightgbm {lgb.__version__}, gbobjectives {gbo.__version__}",
         f"- {a.rows} training / {a.valid} validation rows x 20 float32 features, {a.rounds} rounds, 1 thread "
