@@ -17,6 +17,12 @@ __all__ = ["WeightedLogLoss", "FocalLoss", "class_balanced_weights"]
 
 
 def _logloss(y: np.ndarray, z: np.ndarray, w_pos: float, w_neg: float) -> np.ndarray:
+    """w+ y softplus(-z) + w- (1 - y) softplus(z). With 0/1 labels one of the two terms is an
+    exact 0, so one softplus of the sign-selected margin gives the same bits at half the cost
+    (``np.logaddexp`` is ~20 ms per 1M float64 rows here: most of a metric call)."""
+    pos = y == 1.0
+    if bool(np.all(pos | (y == 0.0))):
+        return np.where(pos, w_pos, w_neg) * softplus(np.where(pos, -z, z))
     return w_pos * y * softplus(-z) + w_neg * (1 - y) * softplus(z)
 
 
