@@ -50,34 +50,43 @@ def as_metric(obj: Any) -> Any:
     raise TypeError(f"expected a gbobjectives Loss or Metric, got {type(obj).__name__}")
 
 
-class ObjectiveAdapter:
+class WrapperBase:
+    """Equality, hash and repr of an engine adapter around ONE gbobjectives object, held in the
+    attribute named by ``_wrapped`` (``"loss"`` or ``"metric"``); ``module`` names the adapter's
+    public module in the repr. Shared by the XGBoost, LightGBM and CatBoost adapter objects."""
+
+    _wrapped: str = ""
+    module: str = ""
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and getattr(self, self._wrapped) == getattr(other, self._wrapped)
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, getattr(self, self._wrapped)))
+
+    def __repr__(self) -> str:
+        return f"{self.module}.{type(self).__name__}({getattr(self, self._wrapped)!r})"
+
+
+class ObjectiveAdapter(WrapperBase):
     """Base of the picklable engine objectives that take any loss (``gbo.xgboost.Objective(loss)``).
 
     A subclass sets ``module`` (for the repr) and implements ``__call__`` with its engine's
     signature. Equal when the losses are equal; pickles as its loss.
     """
 
-    module: str = ""
+    _wrapped = "loss"
 
     def __init__(self, loss: Any) -> None:
         if not isinstance(loss, Loss):
             raise TypeError(f"loss must be a gbobjectives loss (e.g. gbo.FocalLoss()), got {loss!r}")
         self.loss = loss
 
-    def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.loss == other.loss  # type: ignore[attr-defined]
 
-    def __hash__(self) -> int:
-        return hash((type(self).__name__, self.loss))
-
-    def __repr__(self) -> str:
-        return f"{self.module}.{type(self).__name__}({self.loss!r})"
-
-
-class MetricAdapter:
+class MetricAdapter(WrapperBase):
     """Base of the picklable engine metrics that take any loss (its weighted mean) or metric."""
 
-    module: str = ""
+    _wrapped = "metric"
 
     def __init__(self, loss_or_metric: Any) -> None:
         try:
@@ -93,15 +102,6 @@ class MetricAdapter:
     def higher_is_better(self) -> bool:
         """The metric's direction (early stopping): False for a loss."""
         return bool(self.metric.higher_is_better)
-
-    def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.metric == other.metric  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash((type(self).__name__, self.metric))
-
-    def __repr__(self) -> str:
-        return f"{self.module}.{type(self).__name__}({self.metric!r})"
 
 
 def _describe(obj: Any) -> str:

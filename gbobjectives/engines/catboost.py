@@ -105,11 +105,12 @@ class _ChunkLabels:
         return prep
 
 
-class _Wrapper:
-    """Pickling, equality and repr of an adapter around one gbobjectives object (the attribute
-    ``_wrapped``); its caches are rebuilt by ``_init_caches`` after unpickling, never pickled."""
+class _Wrapper(_common.WrapperBase):
+    """Pickling of an adapter around one gbobjectives object (the attribute ``_wrapped``; equality,
+    hash and repr from :class:`~gbobjectives.engines._common.WrapperBase`): its caches are
+    rebuilt by ``_init_caches`` after unpickling, never pickled."""
 
-    _wrapped: str = ""
+    module = "gbobjectives.catboost"
     #: CatBoost would try numba.njit on the methods (they use ``self``) and warn on every fit
     no_jit = True
 
@@ -122,15 +123,6 @@ class _Wrapper:
     def __setstate__(self, state: dict[str, Any]) -> None:
         setattr(self, self._wrapped, state[self._wrapped])
         self._init_caches()
-
-    def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and getattr(self, self._wrapped) == getattr(other, self._wrapped)
-
-    def __hash__(self) -> int:
-        return hash((type(self).__name__, getattr(self, self._wrapped)))
-
-    def __repr__(self) -> str:
-        return f"gbobjectives.catboost.{type(self).__name__}({getattr(self, self._wrapped)!r})"
 
 
 class Objective(_Wrapper):

@@ -275,6 +275,12 @@ def _stable_order(r: np.ndarray, group: np.ndarray, counts: np.ndarray) -> np.nd
 _PER_GROUP_SORT_MAX = 1024
 
 
+def _group_counts(w: np.ndarray, group: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows per group, and which groups have a positive total weight (a best constant)."""
+    n = np.bincount(group, minlength=n_groups)
+    return n, np.bincount(group, weights=w, minlength=n_groups) > 0
+
+
 #: Newton steps per group before the sorting solver takes over (a root at a kink of G, where
 #: the pieces on either side point past it, is found by bisection in ~60 steps; rare)
 _HUBER_NEWTON_STEPS = 40
@@ -304,9 +310,7 @@ def _huber_m_estimates(r: np.ndarray, w: np.ndarray, group: np.ndarray, n_groups
     NaN for a group with no rows or zero total weight (no best constant).
     """
     out = np.full(n_groups, np.nan)
-    n = np.bincount(group, minlength=n_groups)
-    W = np.bincount(group, weights=w, minlength=n_groups)
-    solve = W > 0
+    n, solve = _group_counts(w, group, n_groups)
     if not solve.any():
         return out
     key = group.astype(np.uint16) if n_groups <= 1 << 16 else group
@@ -415,9 +419,7 @@ def _huber_m_estimates_sorted(
     NaN for a group with no rows or zero total weight (no best constant).
     """
     out = np.full(n_groups, np.nan)
-    n = np.bincount(group, minlength=n_groups)
-    W = np.bincount(group, weights=w, minlength=n_groups)
-    solve = W > 0
+    n, solve = _group_counts(w, group, n_groups)
     if not solve.any():
         return out
     order = _stable_order(r, group, n)
