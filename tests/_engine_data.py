@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 N = 1500
 
@@ -45,3 +46,12 @@ def integer_data(seed: int = 2, n: int = 300) -> tuple[np.ndarray, np.ndarray, n
 
 def weighted_mean_loss(loss, y, raw, w=None) -> float:
     return float(np.average(loss.loss(y, raw), weights=w))
+
+
+def xgb_history(value: float):
+    """``pytest.approx`` for a custom metric read back from XGBoost's evaluation history.
+
+    XGBoost formats a custom metric with ``"%f"`` (six decimals) and parses the history back from that
+    text (``Booster.eval_set``), so a value carries up to 5e-7 absolute rounding on top of the float32
+    predictions' relative error (about 1e-5 after a few rounds)."""
+    return pytest.approx(value, rel=1e-5, abs=5e-7)
