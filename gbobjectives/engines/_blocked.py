@@ -23,13 +23,13 @@ row along its LAST axis ((n,) per-row values, (K, n) class-major tables), and ke
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import wait
 
 import numpy as np
 
+from gbobjectives._compiled import MIN_ROWS_PER_THREAD, NonFiniteScores
+from gbobjectives._threads import executor, num_threads
 from gbobjectives.losses._fast import Workspace
 
 __all__ = ["BLOCK_ELEMENTS", "NonFiniteInput", "num_threads", "rows_view", "run_blocked"]
@@ -39,55 +39,6 @@ __all__ = ["BLOCK_ELEMENTS", "NonFiniteInput", "num_threads", "rows_view", "run_
 #: one thread at 256k: 2.2/4.0/26 (one interleaved run); 512k in a separate run 2.0/4.2/23.
 BLOCK_ELEMENTS = 262144
 
-#: Most threads used, whatever the core count: the passes are memory-bound beyond a few cores.
-MAX_THREADS = 8
-
-_ENV = "GBOBJECTIVES_NUM_THREADS"
-
-_pool: ThreadPoolExecutor | None = None
-_pool_size = 0
-_pool_lock = threading.Lock()
-
-
-def num_threads() -> int:
-    """Threads for one gradient evaluation: ``$GBOBJECTIVES_NUM_THREADS`` if set, else the
-    number of cores this process may run on (at most :data:`MAX_THREADS`)."""
-    env = os.environ.get(_ENV, "").strip()
-    if env:
-        try:
-            n = int(env)
-        except ValueError:
-            raise ValueError(f"{_ENV} must be a positive integer, got {env!r}") from None
-        if n < 1:
-            raise ValueError(f"{_ENV} must be a positive integer, got {env!r}")
-        return n
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, MAX_THREADS))
-
-
-def _executor(n: int) -> ThreadPoolExecutor:
-    global _pool, _pool_size
-    with _pool_lock:
-        if _pool is None or _pool_size < n:
-            old = _pool
-            _pool, _pool_size = ThreadPoolExecutor(max_workers=n, thread_name_prefix="gbobjectives"), n
-            if old is not None:
-                old.shutdown(wait=False)
-        return _pool
-
-
-def _forget_pool_after_fork() -> None:
-    # a forked child inherits the executor object but not its threads: start afresh there
-    global _pool, _pool_size, _pool_lock
-    _pool, _pool_size, _pool_lock = None, 0, threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_pool_after_fork)
-
 
 def rows_view(prep: dict, sl: slice) -> dict:
     """The rows ``sl`` of a label preparation (views, no copies; see the module contract)."""
@@ -96,8 +47,9 @@ def rows_view(prep: dict, sl: slice) -> dict:
     }
 
 
-class NonFiniteInput(ValueError):
-    """A block of the input held a NaN or an infinity (``run_blocked(check_finite=True)``)."""
+#: a block of the input held a NaN or an infinity (``run_blocked(check_finite=True)``, or a
+#: compiled kernel's own check)
+NonFiniteInput = NonFiniteScores
 
 
 Kernel = Callable[[np.ndarray, dict, Workspace], tuple[np.ndarray, np.ndarray]]
@@ -119,12 +71,20 @@ def run_blocked(
     owns them and must not share the list between concurrent calls. A kernel's exception is
     re-raised here. With ``check_finite``, each block of ``z`` is first checked for NaN and
     infinities (while it is in cache) and :class:`NonFiniteInput` is raised if one is found.
+    A preparation marked ``_compiled`` (a compiled kernel, which checks finiteness itself) is
+    cut into one range per thread instead of cache-sized blocks.
     """
     n = z.shape[0]
-    cols = int(np.prod(z.shape[1:], dtype=np.int64)) if z.ndim > 1 else 1
-    block = max(1, BLOCK_ELEMENTS // max(cols, 1))
-    n_blocks = -(-n // block)
-    threads = max(1, min(num_threads(), n_blocks))
+    if prep.get("_compiled"):
+        # a compiled kernel makes one pass with no temporaries: one range per thread, and it
+        # checks the scores' finiteness itself
+        threads = max(1, min(num_threads(), n // MIN_ROWS_PER_THREAD))
+        block, n_blocks, check_finite = -(-n // threads), threads, False
+    else:
+        cols = int(np.prod(z.shape[1:], dtype=np.int64)) if z.ndim > 1 else 1
+        block = max(1, BLOCK_ELEMENTS // max(cols, 1))
+        n_blocks = -(-n // block)
+        threads = max(1, min(num_threads(), n_blocks))
     while len(workspaces) < threads:
         workspaces.append(Workspace())
 
@@ -154,7 +114,7 @@ def run_blocked(
         return
     # the calling thread takes the first range itself: one thread fewer to wake (a wake-up costs
     # tens of microseconds on a VM) while the helpers start
-    futures = [_executor(threads - 1).submit(work, i) for i in range(1, threads)]
+    futures = [executor(threads - 1).submit(work, i) for i in range(1, threads)]
     try:
         work(0)
     finally:

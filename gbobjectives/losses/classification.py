@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 from scipy.optimize import brentq
 
+from gbobjectives import _compiled as compiled
 from gbobjectives._numerics import expit, softplus
 from gbobjectives._validation import check_scalar_param
-from gbobjectives.losses._fast import focal_d1_d2_upper, logloss_t
 from gbobjectives.losses._focal_math import FOCAL_HESSIANS, HESSIAN_FLOOR, dphi_d2phi, phi
 from gbobjectives.losses.base import BinaryLoss
 
@@ -47,37 +47,42 @@ def _logloss_gradient_hessian(
     return grad, hess
 
 
-def _prepare_binary(y: np.ndarray, w: np.ndarray | None, dtype: np.dtype, a_pos: float, a_neg: float) -> dict:
-    """Hard 0/1 labels: the sign t = 2y - 1 and the combined weight a_t * w, in ``dtype``."""
+def _prepare_binary(y: np.ndarray, w: np.ndarray | None, dtype: np.dtype, kernel: tuple | None) -> dict:
+    """Hard 0/1 labels and a compiled kernel: the labels and weights in the engine's ``dtype``
+    (converted once per data set), for :func:`_kernel_fast`."""
     prep: dict = {"y": y, "w": w}
-    pos = y == 1
-    if not bool(np.all(pos | (y == 0))):
-        return prep  # soft labels: the float64 formulas
-    t = np.where(pos, 1.0, -1.0)
-    aw = np.where(pos, a_pos, a_neg)
-    if w is not None:
-        aw = aw * w
-    prep["t"] = t.astype(dtype)
-    # aw = None when every combined weight is 1 (the common case): one multiplication less
-    prep["aw"] = None if bool(np.all(aw == 1.0)) else aw.astype(dtype)
-    prep["neg_taw"] = (-t * aw).astype(dtype)
+    if kernel is not None and compiled.available() and bool(np.all((y == 0) | (y == 1))):
+        prep["yk"] = np.ascontiguousarray(y, dtype=dtype)
+        prep["wk"] = None if w is None else np.ascontiguousarray(w, dtype=dtype)
+        prep["_compiled"] = True  # one row range per thread, finiteness checked by the kernel
     return prep
 
 
-def _logloss_fast(z: np.ndarray, prep: dict, ws: Any, floor: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Hard labels, u = t z: grad = -t a_t w sigma(-u), hess = a_t w max(sigma(u) sigma(-u), 1e-16)
-    (without the floor when ``floor=False``: the exact Hessian).
+def _kernel_fast(kernel: tuple, z: np.ndarray, prep: dict, ws: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The compiled kernel on one row range of the engine's scores (engines/_blocked.py), in
+    their precision, written straight into the engine's destination (float32; float64 for
+    CatBoost)."""
+    grad, hess = ws.result(0, z), ws.result(1, z)
+    if not (compiled.writes(z.dtype, grad) and compiled.writes(z.dtype, hess)):
+        # a destination the kernel cannot write: a scratch one in the destination's precision
+        out = np.dtype(np.float64 if z.dtype == np.float64 and grad.dtype == np.float64 else np.float32)
+        grad, hess = ws.get("kgrad", z.shape, out), ws.get("khess", z.shape, out)
+    status = compiled.binary(kernel[0], z, prep["yk"], prep["wk"], kernel[1], grad, hess, parallel=False)
+    if status & compiled.NONFINITE:
+        raise compiled.NonFiniteScores("the raw scores hold NaN or infinite values")
+    return grad, hess
 
-    ``_fast.logloss_t`` of u (one exp, no cancellation, exact limits at any margin); 8
-    element-wise passes (9 with weights, one more for the floor), the last ones written straight
-    into the engine's output.
-    """
-    u = np.multiply(z, prep["t"], out=ws.like("u", z))
-    aw = prep["aw"]
-    # the last operation of each result writes into the engine's (float32) buffer: one rounding
-    q, pq = logloss_t(u, ws, pq_out=ws.result(1, z) if aw is None else None, floor=floor)
-    hess = pq if aw is None else np.multiply(pq, aw, out=ws.result(1, z))
-    return np.multiply(q, prep["neg_taw"], out=ws.result(0, z)), hess
+
+def _kernel_public(kernel: tuple | None, y: np.ndarray, z: np.ndarray, w: np.ndarray | None):
+    """The public float64 gradient and Hessian from the compiled kernel, or None where it does
+    not apply (not built, soft labels: then the numpy formulas)."""
+    if kernel is None or not compiled.available():
+        return None
+    z = np.ascontiguousarray(z, dtype=np.float64)
+    grad, hess = np.empty_like(z), np.empty_like(z)
+    w = None if w is None else np.ascontiguousarray(w, dtype=np.float64)
+    status = compiled.binary(kernel[0], z, np.ascontiguousarray(y, dtype=np.float64), w, kernel[1], grad, hess)
+    return None if status & compiled.SOFT_LABELS else (grad, hess)
 
 
 def _solve_binary_intercept(dF: Any, c0: float) -> float:
@@ -152,20 +157,25 @@ class WeightedLogLoss(BinaryLoss):
         self._w_neg = check_scalar_param("neg_weight", self.neg_weight, low=0.0)
         if self.hessian not in self.hessian_options:
             raise ValueError(f"hessian must be one of {self.hessian_options}, got {self.hessian!r}")
+        floor = 0.0 if self.hessian == "exact" else HESSIAN_FLOOR
+        self._kernel = ("logloss", (self._w_pos, self._w_neg, floor))
 
     def _loss(self, y: np.ndarray, z: np.ndarray) -> np.ndarray:
         return _logloss(y, z, self._w_pos, self._w_neg)
 
     def _gradient_hessian(self, y, z, w):
+        out = _kernel_public(self._kernel, y, z, w)
+        if out is not None:
+            return out
         return _logloss_gradient_hessian(y, z, self._w_pos, self._w_neg, w, floor=self.hessian != "exact")
 
     def _prepare_labels(self, y, w, dtype):
-        return _prepare_binary(y, w, dtype, self._w_pos, self._w_neg)
+        return _prepare_binary(y, w, dtype, self._kernel)
 
     def _gradient_hessian_fast(self, z, prep, ws):
-        if "t" not in prep:
-            return super()._gradient_hessian_fast(z, prep, ws)
-        return _logloss_fast(z, prep, ws, floor=self.hessian != "exact")
+        if "yk" in prep:
+            return _kernel_fast(self._kernel, z, prep, ws)
+        return super()._gradient_hessian_fast(z, prep, ws)
 
     def _init_score(self, y: np.ndarray, w: np.ndarray) -> float:
         A, B = _class_sums(y, w, self._w_pos, self._w_neg)
@@ -228,6 +238,22 @@ class FocalLoss(BinaryLoss):
             self._a_pos, self._a_neg = a, 1.0 - a
         if self.hessian not in self.hessian_options:
             raise ValueError(f"hessian must be one of {self.hessian_options}, got {self.hessian!r}")
+        self._kernel = self._kernel_spec()
+
+    def _kernel_spec(self) -> tuple | None:
+        """The compiled kernel and its constants for this loss's mode, or None for the modes with
+        cancelling terms ("exact"/"clipped" Hessians, Gauss-Newton with gamma < 1), which keep the
+        float64 formulas. The focal Hessians in the kernel's form q^g (c0 q^2 + c1 gp q + c2 gp gpL)
+        with gp = g p, gpL = g p L (see _kernels.c): upper p q^g [(2g+1) q + g^2 p L] and
+        Gauss-Newton q^g [q^2 + 2g p q + g(g-1) p^2 L]."""
+        g, a = self._gamma, (self._a_pos, self._a_neg)
+        if g == 0:  # logloss: every mode but "exact" is the floored logloss Hessian
+            return ("logloss", (*a, 0.0 if self.hessian == "exact" else HESSIAN_FLOOR))
+        if self.hessian == "upper":
+            return ("focal", (*a, HESSIAN_FLOOR, g, 0.0, (2 * g + 1) / g, 1.0))
+        if self.hessian == "gauss_newton" and g >= 1:
+            return ("focal", (*a, HESSIAN_FLOOR, g, 1.0, 2.0, (g - 1) / g))
+        return None
 
     @staticmethod
     def _hard(y: np.ndarray) -> bool:
@@ -242,6 +268,9 @@ class FocalLoss(BinaryLoss):
         return self._a_pos * y * phi(z, self._gamma) + self._a_neg * (1 - y) * phi(-z, self._gamma)
 
     def _gradient_hessian(self, y, z, w):
+        out = _kernel_public(self._kernel, y, z, w)
+        if out is not None:
+            return out
         if self._gamma == 0:
             return _logloss_gradient_hessian(y, z, self._a_pos, self._a_neg, w, floor=self.hessian != "exact")
         if self._hard(y):
@@ -263,21 +292,12 @@ class FocalLoss(BinaryLoss):
         return grad, hess
 
     def _prepare_labels(self, y, w, dtype):
-        return _prepare_binary(y, w, dtype, self._a_pos, self._a_neg)
+        return _prepare_binary(y, w, dtype, self._kernel)
 
     def _gradient_hessian_fast(self, z, prep, ws):
-        g = self._gamma
-        if "t" in prep:
-            if g == 0:  # logloss: every mode but "exact" is the floored logloss Hessian
-                return _logloss_fast(z, prep, ws, floor=self.hessian != "exact")
-            if self.hessian == "upper" or (self.hessian == "gauss_newton" and g >= 1):
-                u = np.multiply(z, prep["t"], out=ws.like("u", z))
-                aw = prep["aw"]
-                d2_out = ws.result(1, z) if aw is None else None  # one rounding to the engine's dtype
-                d1, d2 = focal_d1_d2_upper(u, g, self.hessian, ws, d2_out=d2_out)  # d1 = -phi'(u)
-                grad = np.multiply(d1, prep["neg_taw"], out=ws.result(0, z))
-                return grad, (d2 if aw is None else np.multiply(d2, aw, out=ws.result(1, z)))
-        # soft labels, and Hessians with cancelling terms: the float64 formulas
+        if "yk" in prep:
+            return _kernel_fast(self._kernel, z, prep, ws)
+        # soft labels, Hessians with cancelling terms, no compiled kernels: the float64 formulas
         return super()._gradient_hessian_fast(z, prep, ws)
 
     def _init_score(self, y: np.ndarray, w: np.ndarray) -> float:

@@ -1,0 +1,134 @@
+"""The compiled loss kernels (``gbobjectives/_kernels.c``), or None where they are not built.
+
+``pip install`` compiles ``_kernels.c`` into the extension ``gbobjectives._kernels`` when a C
+compiler is available (``setup.py``: the extension is optional). It is used through ctypes,
+which releases the GIL during each call, so the row ranges of one evaluation run on several
+threads (``_threads.run_ranges``). Without it (or with ``GBOBJECTIVES_PURE_PYTHON=1``) every
+loss uses its numpy formulas: the same values up to rounding, slower.
+:func:`gbobjectives.show_config` tells which path is active.
+
+Status bits returned by the kernels: :data:`NONFINITE` (a raw score was NaN or infinite) and
+:data:`SOFT_LABELS` (a label was neither 0 nor 1: the caller uses its soft-label formulas).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib.util
+import os
+from typing import Any
+
+import numpy as np
+
+from gbobjectives._threads import run_ranges
+
+__all__ = ["ENV", "NONFINITE", "SOFT_LABELS", "NonFiniteScores", "available", "info", "writes", "binary"]
+
+#: set to 1 to use the numpy formulas even where the compiled kernels are built
+ENV = "GBOBJECTIVES_PURE_PYTHON"
+NONFINITE = 1
+SOFT_LABELS = 2
+#: rows per thread at least: a kernel call on 32k rows takes ~50-150 us, a thread wake-up tens
+MIN_ROWS_PER_THREAD = 32768
+
+
+class NonFiniteScores(ValueError):
+    """A kernel found a NaN or an infinite raw score (the engine adapters then raise their
+    message naming the loss)."""
+
+
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+_P, _I64, _D = ctypes.c_void_p, ctypes.c_int64, ctypes.c_double
+# (score dtype, output dtype) -> suffix of the C function
+_SUFFIX = {(_F32, _F32): "f32", (_F64, _F32): "f64f32", (_F64, _F64): "f64"}
+_ARGS = {
+    "logloss": [_I64, _P, _P, _P, *[_D] * 3, _P, _P],
+    "focal": [_I64, _P, _P, _P, *[_D] * 7, _P, _P],
+}
+
+
+def _load() -> tuple[Any, str]:
+    if os.environ.get(ENV, "").strip() not in ("", "0"):
+        return None, f"disabled by {ENV}={os.environ[ENV]}"
+    spec = importlib.util.find_spec("gbobjectives._kernels")
+    if spec is None or not spec.origin:
+        return None, "not built (no C compiler when the package was installed)"
+    try:
+        lib = ctypes.CDLL(spec.origin)
+    except OSError as exc:  # e.g. a glibc older than the one it was built against
+        return None, f"built but cannot be loaded: {exc}"
+    funcs = {}
+    for kind, argtypes in _ARGS.items():
+        for types, sfx in _SUFFIX.items():
+            f = getattr(lib, f"gbo_{kind}_{sfx}")
+            f.argtypes, f.restype = argtypes, ctypes.c_int
+            funcs[(kind, *types)] = f
+    lib.gbo_build_flags.restype = ctypes.c_int
+    return (lib, funcs), spec.origin
+
+
+_LIB, _WHERE = _load()
+
+
+def available() -> bool:
+    """Whether the compiled kernels are active."""
+    return _LIB is not None
+
+
+def info() -> dict[str, Any]:
+    """Which path computes the classification losses, for :func:`gbobjectives.show_config`."""
+    if _LIB is None:
+        return {"kernels": "numpy", "reason": _WHERE}
+    flags = _LIB[0].gbo_build_flags()
+    return {
+        "kernels": "compiled",
+        "library": _WHERE,
+        "vector_math": "glibc libmvec, dispatched at run time (SSE2 / AVX2 / AVX-512)" if flags & 1 else "scalar libm",
+    }
+
+
+def writes(score_dtype: np.dtype, out: np.ndarray) -> bool:
+    """Whether a kernel on scores of ``score_dtype`` can write its results into ``out``."""
+    return (score_dtype, out.dtype) in _SUFFIX and out.ndim == 1 and out.flags.c_contiguous
+
+
+def _ptr(a: np.ndarray | None, dtype: np.dtype) -> int:
+    if a is None:
+        return 0
+    if a.dtype != dtype or not a.flags.c_contiguous:  # a programming error, never user input
+        raise TypeError(f"compiled kernel argument must be C-contiguous {dtype}, got {a.dtype}")
+    return a.__array_interface__["data"][0]
+
+
+def binary(
+    kind: str,
+    z: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray | None,
+    scalars: tuple[float, ...],
+    grad: np.ndarray,
+    hess: np.ndarray,
+    parallel: bool = True,
+) -> int:
+    """``grad, hess = kernel(z, y, w)`` for a binary loss with hard labels, on threads.
+
+    ``kind`` is "logloss" (``scalars = (a_pos, a_neg, floor)``) or "focal" (``scalars =
+    (a_pos, a_neg, floor, gamma, c0, c1, c2)``, see ``_kernels.c``); ``y`` and ``w`` in ``z``'s
+    dtype, ``grad``/``hess`` float32 or (for float64 ``z``) float64, all 1-D and contiguous.
+    Returns the OR of the status bits (:data:`NONFINITE`, :data:`SOFT_LABELS`). ``parallel=False``
+    runs on the calling thread alone (the engine adapters' row ranges are threaded already)."""
+    zt, ot = z.dtype, grad.dtype
+    f = _LIB[1][(kind, zt, ot)]  # type: ignore[index]
+    n = z.shape[0]
+    pz, py, pw = _ptr(z, zt), _ptr(y, zt), _ptr(w, zt)
+    pg, ph = _ptr(grad, ot), _ptr(hess, ot)
+    if hess.dtype != ot or grad.shape[0] != n or hess.shape[0] != n or y.shape[0] != n:
+        raise ValueError("compiled kernel arguments of different lengths or dtypes")
+    si, so = zt.itemsize, ot.itemsize
+
+    def work(lo: int, hi: int) -> int:
+        return f(
+            hi - lo, pz + lo * si, py + lo * si, pw + lo * si if pw else None, *scalars, pg + lo * so, ph + lo * so
+        )
+
+    return run_ranges(work, n, MIN_ROWS_PER_THREAD) if parallel else work(0, n)

@@ -1,0 +1,86 @@
+"""The threads that gbobjectives' own kernels run on (never the engines' OpenMP threads).
+
+numpy's loops and the compiled kernels (called through ctypes) release the GIL, so contiguous
+row ranges of one gradient evaluation run in parallel on a small pool of Python threads. The
+pool is shared by the engine adapters (``engines/_blocked.py``) and the public float64 methods.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
+
+__all__ = ["MAX_THREADS", "num_threads", "executor", "run_ranges"]
+
+#: Most threads used, whatever the core count: the passes are memory-bound beyond a few cores.
+MAX_THREADS = 8
+
+_ENV = "GBOBJECTIVES_NUM_THREADS"
+
+_pool: ThreadPoolExecutor | None = None
+_pool_size = 0
+_pool_lock = threading.Lock()
+
+
+def num_threads() -> int:
+    """Threads for one gradient evaluation: ``$GBOBJECTIVES_NUM_THREADS`` if set, else the
+    number of cores this process may run on (at most :data:`MAX_THREADS`)."""
+    env = os.environ.get(_ENV, "").strip()
+    if env:
+        try:
+            n = int(env)
+        except ValueError:
+            raise ValueError(f"{_ENV} must be a positive integer, got {env!r}") from None
+        if n < 1:
+            raise ValueError(f"{_ENV} must be a positive integer, got {env!r}")
+        return n
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_THREADS))
+
+
+def executor(n: int) -> ThreadPoolExecutor:
+    """The shared pool, grown to at least ``n`` workers."""
+    global _pool, _pool_size
+    with _pool_lock:
+        if _pool is None or _pool_size < n:
+            old = _pool
+            _pool, _pool_size = ThreadPoolExecutor(max_workers=n, thread_name_prefix="gbobjectives"), n
+            if old is not None:
+                old.shutdown(wait=False)
+        return _pool
+
+
+def _forget_pool_after_fork() -> None:
+    # a forked child inherits the executor object but not its threads: start afresh there
+    global _pool, _pool_size, _pool_lock
+    _pool, _pool_size, _pool_lock = None, 0, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_after_fork)
+
+
+def run_ranges(work: Callable[[int, int], int], n: int, min_rows: int) -> int:
+    """``work(lo, hi)`` over contiguous row ranges covering ``0..n``, at least ``min_rows`` rows
+    each, on up to :func:`num_threads` threads; returns the bitwise OR of the results.
+
+    The calling thread takes the first range itself (one thread fewer to wake: a wake-up costs
+    tens of microseconds on a VM). Every range has finished when this returns, even after an
+    exception, which is then re-raised."""
+    threads = max(1, min(num_threads(), n // max(min_rows, 1)))
+    if threads == 1:
+        return work(0, n)
+    bounds = [n * i // threads for i in range(threads + 1)]
+    futures = [executor(threads - 1).submit(work, bounds[i], bounds[i + 1]) for i in range(1, threads)]
+    try:
+        status = work(bounds[0], bounds[1])
+    finally:
+        wait(futures)  # all of them, even after a failure: none may still write when we return
+    for f in futures:
+        status |= f.result()
+    return status
