@@ -7,6 +7,7 @@
 
 # the engine modules register their adapters (gbobjectives/_engine_hooks.py) and import their engine lazily
 from gbobjectives import catboost, engines, lightgbm, metrics, xgboost  # noqa: F401
+from gbobjectives._config import show_config
 from gbobjectives.checks import AuditResult, check_gradients
 from gbobjectives.losses import (  # noqa: F401 - the loss classes are exported from the registry below
     LOSSES,
@@ -54,5 +55,6 @@ __all__ = [
     "lightgbm",
     "catboost",
     "metrics",
+    "show_config",
     "__version__",
 ]

@@ -22,7 +22,7 @@ import numpy as np
 
 from gbobjectives._threads import run_ranges
 
-__all__ = ["ENV", "NONFINITE", "SOFT_LABELS", "NonFiniteScores", "available", "info", "writes", "binary"]
+__all__ = ["ENV", "NONFINITE", "SOFT_LABELS", "NonFiniteScores", "available", "info", "writes", "binary", "softmax"]
 
 #: set to 1 to use the numpy formulas even where the compiled kernels are built
 ENV = "GBOBJECTIVES_PURE_PYTHON"
@@ -42,8 +42,8 @@ _P, _I64, _D = ctypes.c_void_p, ctypes.c_int64, ctypes.c_double
 # (score dtype, output dtype) -> suffix of the C function
 _SUFFIX = {(_F32, _F32): "f32", (_F64, _F32): "f64f32", (_F64, _F64): "f64"}
 _ARGS = {
-    "logloss": [_I64, _P, _P, _P, *[_D] * 3, _P, _P],
-    "focal": [_I64, _P, _P, _P, *[_D] * 7, _P, _P],
+    "binary": [_I64, _P, _P, _P, *[_D] * 7, _P, _P],
+    "softmax": [_I64, _I64, _P, _I64, _I64, _P, _P, *[_D] * 5, _P, _P, _I64, _I64],
 }
 
 
@@ -83,13 +83,35 @@ def info() -> dict[str, Any]:
     return {
         "kernels": "compiled",
         "library": _WHERE,
-        "vector_math": "glibc libmvec, dispatched at run time (SSE2 / AVX2 / AVX-512)" if flags & 1 else "scalar libm",
+        "vector_math": f"glibc libmvec, {_clone()} variant (chosen at run time)" if flags & 1 else "scalar libm",
     }
 
 
+def _clone() -> str:
+    """Which of the kernels' instruction-set variants (target_clones in ``_kernels.c``) this CPU
+    runs, from numpy's CPU feature detection (GCC's resolver picks by the same CPUID bits)."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__ as feats
+    except ImportError:  # numpy < 2
+        try:
+            from numpy.core._multiarray_umath import __cpu_features__ as feats
+        except ImportError:
+            return "best"
+    if feats.get("AVX512F"):
+        return "AVX-512"
+    if feats.get("AVX2") and feats.get("FMA3"):
+        return "AVX2"
+    return "SSE2"
+
+
 def writes(score_dtype: np.dtype, out: np.ndarray) -> bool:
-    """Whether a kernel on scores of ``score_dtype`` can write its results into ``out``."""
-    return (score_dtype, out.dtype) in _SUFFIX and out.ndim == 1 and out.flags.c_contiguous
+    """Whether a kernel on scores of ``score_dtype`` can write its results into ``out`` (1-D
+    contiguous for the binary kernels; (n, K) with any whole-element strides for softmax)."""
+    if (score_dtype, out.dtype) not in _SUFFIX:
+        return False
+    if out.ndim == 1:
+        return out.flags.c_contiguous
+    return out.ndim == 2 and all(s % out.itemsize == 0 for s in out.strides)
 
 
 def _ptr(a: np.ndarray | None, dtype: np.dtype) -> int:
@@ -101,24 +123,24 @@ def _ptr(a: np.ndarray | None, dtype: np.dtype) -> int:
 
 
 def binary(
-    kind: str,
     z: np.ndarray,
     y: np.ndarray,
     w: np.ndarray | None,
-    scalars: tuple[float, ...],
+    constants: tuple[float, ...],
     grad: np.ndarray,
     hess: np.ndarray,
     parallel: bool = True,
 ) -> int:
-    """``grad, hess = kernel(z, y, w)`` for a binary loss with hard labels, on threads.
+    """``grad, hess = kernel(z, y, w)`` for a binary loss with hard labels.
 
-    ``kind`` is "logloss" (``scalars = (a_pos, a_neg, floor)``) or "focal" (``scalars =
-    (a_pos, a_neg, floor, gamma, c0, c1, c2)``, see ``_kernels.c``); ``y`` and ``w`` in ``z``'s
-    dtype, ``grad``/``hess`` float32 or (for float64 ``z``) float64, all 1-D and contiguous.
-    Returns the OR of the status bits (:data:`NONFINITE`, :data:`SOFT_LABELS`). ``parallel=False``
-    runs on the calling thread alone (the engine adapters' row ranges are threaded already)."""
+    ``constants = (a_pos, a_neg, floor, gamma, c0, c1, c2)`` (class weights, Hessian floor, focal
+    gamma with 0 for logloss, and the focal Hessian's coefficients; see ``_kernels.c``); ``y``
+    and ``w`` in ``z``'s dtype, ``grad``/``hess`` float32 or (for float64 ``z``) float64, all 1-D
+    and contiguous. Returns the OR of the status bits (:data:`NONFINITE`, :data:`SOFT_LABELS`).
+    ``parallel=False`` runs on the calling thread alone (the engine adapters' row ranges are
+    threaded already)."""
     zt, ot = z.dtype, grad.dtype
-    f = _LIB[1][(kind, zt, ot)]  # type: ignore[index]
+    f = _LIB[1][("binary", zt, ot)]  # type: ignore[index]
     n = z.shape[0]
     pz, py, pw = _ptr(z, zt), _ptr(y, zt), _ptr(w, zt)
     pg, ph = _ptr(grad, ot), _ptr(hess, ot)
@@ -128,7 +150,64 @@ def binary(
 
     def work(lo: int, hi: int) -> int:
         return f(
-            hi - lo, pz + lo * si, py + lo * si, pw + lo * si if pw else None, *scalars, pg + lo * so, ph + lo * so
+            hi - lo, pz + lo * si, py + lo * si, pw + lo * si if pw else None, *constants, pg + lo * so, ph + lo * so
         )
 
     return run_ranges(work, n, MIN_ROWS_PER_THREAD) if parallel else work(0, n)
+
+
+def _strides(a: np.ndarray) -> tuple[int, int]:
+    s0, s1 = a.strides
+    return s0 // a.itemsize, s1 // a.itemsize
+
+
+def softmax(
+    z: np.ndarray,
+    y: np.ndarray,
+    scale: np.ndarray | None,
+    constants: tuple[float, ...],
+    grad: np.ndarray,
+    hess: np.ndarray,
+    parallel: bool = True,
+) -> int:
+    """``grad, hess = kernel(z, y)`` for a softmax focal loss (or cross-entropy at gamma = 0).
+
+    ``z``, ``grad`` and ``hess`` are (n, K) with any element strides (row- or class-major);
+    ``y`` the int64 class indices, ``scale`` the per-row weights in ``z``'s dtype or None,
+    ``constants = (floor, gamma, c0, c1, c2)``. Returns :data:`NONFINITE` or 0."""
+    zt, ot = z.dtype, grad.dtype
+    f = _LIB[1][("softmax", zt, ot)]  # type: ignore[index]
+    n, K = z.shape
+    if grad.shape != z.shape or hess.shape != z.shape or hess.dtype != ot or hess.strides != grad.strides:
+        raise ValueError("compiled kernel outputs of different shapes, dtypes or layouts")
+    for a in (z, grad):
+        if a.strides[0] % a.itemsize or a.strides[1] % a.itemsize:
+            raise TypeError("compiled kernel arrays must have whole-element strides")
+    if y.dtype != np.int64 or not y.flags.c_contiguous or (scale is not None and scale.dtype != zt):
+        raise TypeError("compiled kernel labels must be contiguous int64, the scale in the scores' dtype")
+    zrs, zcs = _strides(z)
+    ors, ocs = _strides(grad)
+    pz, py, ps = z.__array_interface__["data"][0], _ptr(y, y.dtype), _ptr(scale, zt)
+    pg, ph = grad.__array_interface__["data"][0], hess.__array_interface__["data"][0]
+    si, so = zt.itemsize, ot.itemsize
+
+    def work(lo: int, hi: int) -> int:
+        status = f(
+            hi - lo,
+            K,
+            pz + lo * zrs * si,
+            zrs,
+            zcs,
+            py + lo * 8,
+            ps + lo * si if ps else None,
+            *constants,
+            pg + lo * ors * so,
+            ph + lo * ors * so,
+            ors,
+            ocs,
+        )
+        if status < 0:
+            raise MemoryError("the softmax kernel could not allocate its scratch tile")
+        return status
+
+    return run_ranges(work, n, max(1, MIN_ROWS_PER_THREAD // max(K, 1))) if parallel else work(0, n)

@@ -35,6 +35,7 @@
 #include <Python.h> /* first, as CPython asks; only for the module stub at the end */
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__) && \
     defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
@@ -71,92 +72,171 @@ GBO_EXPORT int gbo_build_flags(void) { return GBO_VECTOR_MATH; }
 /* x - x is 0 for a finite x and NaN for inf or NaN: a branch-free finiteness test */
 #define GBO_NONFINITE(x) ((x) - (x) != 0)
 
-/* q^g for the three gamma kinds: 1 = g is 2, 2 = g is 1, 0 = any other g */
-#define GBO_QG(T, POW, q, g, GKIND) ((GKIND) == 1 ? (q) * (q) : (GKIND) == 2 ? (q) : POW((q), (g)))
-
-/* Logloss of one row: reads zi, yi, si; writes gi, hi (compute type T). */
-#define GBO_LOGLOSS(T, EXP, LOG1P, POW, GKIND)                       \
-    T u = yi != 0 ? zi : -zi;                                        \
-    T E = EXP(u);                                                    \
-    T q = (T)1 / ((T)1 + E);                                         \
-    T r = (T)1 / E;                                                  \
-    T pq = q / ((T)1 + r);                                           \
-    gi = (yi != 0 ? -si : si) * q;                                   \
-    hi = si * GBO_ATLEAST(pq, floor_);
-
-/* Focal loss of one row, training-safe Hessian with coefficients c0, c1, c2 (see the top). */
-#define GBO_FOCAL(T, EXP, LOG1P, POW, GKIND)                         \
-    T u = yi != 0 ? zi : -zi;                                        \
-    T E = EXP(u);                                                    \
-    T q = (T)1 / ((T)1 + E);                                         \
-    T r = (T)1 / E;                                                  \
-    T L = LOG1P(r);                                                  \
-    T gp = g / ((T)1 + r);                                           \
-    T gpL = gp * L;                                                  \
-    gpL = GBO_ATLEAST(gpL, (T)0);                                    \
-    T qg = GBO_QG(T, POW, q, g, GKIND);                              \
-    T d1 = qg * (gpL + q);                                           \
-    T d2 = qg * (c0 * q * q + c1 * gp * q + c2 * gp * gpL);          \
-    gi = (yi != 0 ? -si : si) * d1;                                  \
-    hi = si * GBO_ATLEAST(d2, floor_);
-
-/* ----------------------------------------------------------------------------- loops */
-
-/* One loop over rows; the row weight s = a_t (w_i when w is given). */
-#define GBO_LOOP(BODY, T, TO, EXP, LOG1P, POW, GKIND, HAS_W)         \
-    for (int64_t i = 0; i < n; i++) {                                \
-        T zi = z[i];                                                 \
-        bad |= GBO_NONFINITE(zi);                                    \
-        T yi = y[i];                                                 \
-        soft |= (yi != 0) & (yi != 1);                               \
-        T si = yi != 0 ? a_pos : a_neg;                              \
-        if (HAS_W) si *= w[i];                                       \
-        T gi, hi;                                                    \
-        BODY(T, EXP, LOG1P, POW, GKIND)                              \
-        grad[i] = (TO)gi;                                            \
-        hess[i] = (TO)hi;                                            \
+/* The focal function's derivatives at u (t z for a binary row, the true-class margin a for a
+ * softmax row): d1 = -phi'(u) >= 0 and the training-safe phi''(u) before the floor, d2 >= 0.
+ * GKIND is fixed at compile time: 0 logloss (gamma = 0: d1 = q, d2 = p q), 1 gamma = 2
+ * (q^g = q q), 2 gamma = 1, 3 any other gamma (pow). Reads g, c0, c1, c2. */
+#define GBO_CORE(T, EXP, LOG1P, POW, GKIND, u, d1, d2)                                          \
+    {                                                                                           \
+        T E_ = EXP(u);                                                                          \
+        T q_ = (T)1 / ((T)1 + E_);                                                              \
+        T r_ = (T)1 / E_; /* exp(-u): inf where E underflowed to 0 */                           \
+        if ((GKIND) == 0) {                                                                     \
+            d1 = q_;                                                                            \
+            d2 = q_ / ((T)1 + r_); /* p q without cancellation */                               \
+        } else {                                                                                \
+            T L_ = LOG1P(r_); /* softplus(-u) = -log p, accurate for tiny r */                  \
+            T gp_ = g / ((T)1 + r_);                                                            \
+            T gpL_ = gp_ * L_; /* -g p log p <= g/e; NaN (0 inf) where p = 0: the limit is 0 */ \
+            gpL_ = GBO_ATLEAST(gpL_, (T)0);                                                     \
+            T qg_ = (GKIND) == 1 ? q_ * q_ : (GKIND) == 2 ? q_ : POW(q_, g);                    \
+            d1 = qg_ * (gpL_ + q_);                                                             \
+            d2 = qg_ * (c0 * q_ * q_ + c1 * gp_ * q_ + c2 * gp_ * gpL_);                        \
+        }                                                                                       \
     }
 
-#define GBO_DEFINE(SFX, T, TO, EXP, LOG1P, POW)                                                  \
-    GBO_EXPORT GBO_CLONES int gbo_logloss_##SFX(int64_t n, const T *z, const T *y, const T *w,   \
-                                                double a_pos_, double a_neg_, double floor_d,    \
-                                                TO *grad, TO *hess) {                            \
-        const T a_pos = (T)a_pos_, a_neg = (T)a_neg_, floor_ = (T)floor_d;                       \
-        int bad = 0, soft = 0;                                                                          \
-        if (w) {                                                                                 \
-            GBO_LOOP(GBO_LOGLOSS, T, TO, EXP, LOG1P, POW, 0, 1)                                  \
-        } else {                                                                                 \
-            GBO_LOOP(GBO_LOGLOSS, T, TO, EXP, LOG1P, POW, 0, 0)                                  \
-        }                                                                                        \
-        return (bad != 0) | ((soft != 0) << 1);                                                                   \
-    }                                                                                            \
-    GBO_EXPORT GBO_CLONES int gbo_focal_##SFX(int64_t n, const T *z, const T *y, const T *w,     \
-                                              double a_pos_, double a_neg_, double floor_d,      \
-                                              double g_, double c0_, double c1_, double c2_,     \
-                                              TO *grad, TO *hess) {                              \
-        const T a_pos = (T)a_pos_, a_neg = (T)a_neg_, floor_ = (T)floor_d;                       \
-        const T g = (T)g_, c0 = (T)c0_, c1 = (T)c1_, c2 = (T)c2_;                                \
-        int bad = 0, soft = 0;                                                                          \
-        if (g_ == 2.0) {                                                                         \
-            if (w) {                                                                             \
-                GBO_LOOP(GBO_FOCAL, T, TO, EXP, LOG1P, POW, 1, 1)                                \
-            } else {                                                                             \
-                GBO_LOOP(GBO_FOCAL, T, TO, EXP, LOG1P, POW, 1, 0)                                \
-            }                                                                                    \
-        } else if (g_ == 1.0) {                                                                  \
-            if (w) {                                                                             \
-                GBO_LOOP(GBO_FOCAL, T, TO, EXP, LOG1P, POW, 2, 1)                                \
-            } else {                                                                             \
-                GBO_LOOP(GBO_FOCAL, T, TO, EXP, LOG1P, POW, 2, 0)                                \
-            }                                                                                    \
-        } else {                                                                                 \
-            if (w) {                                                                             \
-                GBO_LOOP(GBO_FOCAL, T, TO, EXP, LOG1P, POW, 0, 1)                                \
-            } else {                                                                             \
-                GBO_LOOP(GBO_FOCAL, T, TO, EXP, LOG1P, POW, 0, 0)                                \
-            }                                                                                    \
-        }                                                                                        \
-        return (bad != 0) | ((soft != 0) << 1);                                                                   \
+/* Dispatch on gamma to a loop instantiated for each GKIND (the loop macro takes GKIND last). */
+#define GBO_BY_GAMMA(LOOP, ...)             \
+    if (g_ == 0.0) {                        \
+        LOOP(__VA_ARGS__, 0)                \
+    } else if (g_ == 2.0) {                 \
+        LOOP(__VA_ARGS__, 1)                \
+    } else if (g_ == 1.0) {                 \
+        LOOP(__VA_ARGS__, 2)                \
+    } else {                                \
+        LOOP(__VA_ARGS__, 3)                \
+    }
+
+/* ----------------------------------------------------------------------------- binary */
+
+/* Rows of a binary loss with hard labels: u = t z, row weight s = a_t (times w_i when given);
+ * grad = -t s d1, hess = s max(d2, floor). */
+#define GBO_BINARY_LOOP(T, TO, EXP, LOG1P, POW, HAS_W, GKIND)      \
+    for (int64_t i = 0; i < n; i++) {                              \
+        T zi = z[i];                                               \
+        bad |= GBO_NONFINITE(zi);                                  \
+        T yi = y[i];                                               \
+        soft |= (yi != 0) & (yi != 1);                             \
+        T si = yi != 0 ? a_pos : a_neg;                            \
+        if (HAS_W) si *= w[i];                                     \
+        T u = yi != 0 ? zi : -zi;                                  \
+        T d1, d2;                                                  \
+        GBO_CORE(T, EXP, LOG1P, POW, GKIND, u, d1, d2)             \
+        grad[i] = (TO)((yi != 0 ? -si : si) * d1);                 \
+        hess[i] = (TO)(si * GBO_ATLEAST(d2, floor_));              \
+    }
+
+/* ----------------------------------------------------------------------------- softmax */
+
+/* Rows of a softmax (multiclass) focal loss, in tiles of GBO_TILE rows held class-major so that
+ * every inner loop runs along rows and vectorises. Per row, with c the true class:
+ *   m = max_{k != c} z_k, e_k = exp(z_k - m) (0 at c; the largest wrong class has e = 1),
+ *   s1 = sum_{k != c} e_k - 1 without cancellation (the ones are counted apart), s = 1 + s1,
+ *   a = z_c - m - log1p(s1) (p_c = sigmoid(a)), d1, d2 = GBO_CORE at a (d2 floored),
+ *   rho_k = e_k / s, 1 - rho_k = (s1 + (1 - e_k)) / s (two non-negative terms),
+ *   wrong class k: grad = d1 rho_k,  hess = rho_k (d2 rho_k + d1 (1 - rho_k))
+ *   true class:    grad = -d1,       hess = d2
+ * every Hessian floored, then times the row scale (class weight times sample weight). */
+#define GBO_TILE 64
+#define GBO_SOFTMAX_LOOP(T, TO, EXP, LOG1P, POW, HAS_SCALE, GKIND)                           \
+    for (int64_t i0 = 0; i0 < n; i0 += GBO_TILE) {                                           \
+        const int64_t B = n - i0 < GBO_TILE ? n - i0 : GBO_TILE;                             \
+        T cls[GBO_TILE], zc[GBO_TILE], m[GBO_TILE], s1[GBO_TILE], ones[GBO_TILE];            \
+        T a[GBO_TILE], D1[GBO_TILE], D2[GBO_TILE], inv_s[GBO_TILE];                          \
+        for (int64_t r = 0; r < B; r++) {                                                    \
+            int64_t c = y[i0 + r];                                                           \
+            cls[r] = (T)c;                                                                   \
+            zc[r] = z[(i0 + r) * zrs + c * zcs];                                             \
+            m[r] = -(T)INFINITY;                                                             \
+            s1[r] = 0;                                                                       \
+            ones[r] = 0;                                                                     \
+        }                                                                                    \
+        for (int64_t k = 0; k < K; k++) {                                                    \
+            T *e = tile + k * GBO_TILE;                                                      \
+            for (int64_t r = 0; r < B; r++) {                                                \
+                T v = z[(i0 + r) * zrs + k * zcs];                                           \
+                bad |= GBO_NONFINITE(v);                                                     \
+                e[r] = v;                                                                    \
+                m[r] = (cls[r] != (T)k && v > m[r]) ? v : m[r];                              \
+            }                                                                                \
+        }                                                                                    \
+        for (int64_t k = 0; k < K; k++) {                                                    \
+            T *e = tile + k * GBO_TILE;                                                      \
+            for (int64_t r = 0; r < B; r++) {                                                \
+                T ek = EXP(e[r] - m[r]);                                                     \
+                ek = cls[r] == (T)k ? (T)0 : ek;                                             \
+                e[r] = ek;                                                                   \
+                s1[r] += ek == (T)1 ? (T)0 : ek;                                             \
+                ones[r] += ek == (T)1 ? (T)1 : (T)0;                                         \
+            }                                                                                \
+        }                                                                                    \
+        for (int64_t r = 0; r < B; r++) {                                                    \
+            s1[r] += ones[r] - (T)1; /* exact: small integers */                             \
+            a[r] = zc[r] - m[r] - LOG1P(s1[r]);                                              \
+            inv_s[r] = (T)1 / ((T)1 + s1[r]);                                                \
+        }                                                                                    \
+        for (int64_t r = 0; r < B; r++) {                                                    \
+            T u = a[r], d1, d2;                                                              \
+            GBO_CORE(T, EXP, LOG1P, POW, GKIND, u, d1, d2)                                   \
+            D1[r] = d1;                                                                      \
+            D2[r] = GBO_ATLEAST(d2, floor_);                                                 \
+        }                                                                                    \
+        for (int64_t k = 0; k < K; k++) {                                                    \
+            const T *e = tile + k * GBO_TILE;                                                \
+            for (int64_t r = 0; r < B; r++) {                                                \
+                T rho = e[r] * inv_s[r];                                                     \
+                T omr = ((T)1 - e[r] + s1[r]) * inv_s[r];                                    \
+                T gk = D1[r] * rho;                                                          \
+                T hk = rho * (D2[r] * rho + D1[r] * omr);                                    \
+                int is_c = cls[r] == (T)k;                                                   \
+                gk = is_c ? -D1[r] : gk;                                                     \
+                hk = is_c ? D2[r] : GBO_ATLEAST(hk, floor_);                                 \
+                if (HAS_SCALE) {                                                             \
+                    gk *= scale[i0 + r];                                                     \
+                    hk *= scale[i0 + r];                                                     \
+                }                                                                            \
+                grad[(i0 + r) * ors + k * ocs] = (TO)gk;                                     \
+                hess[(i0 + r) * ors + k * ocs] = (TO)hk;                                     \
+            }                                                                                \
+        }                                                                                    \
+    }
+
+/* ----------------------------------------------------------------------------- entry points */
+
+#define GBO_DEFINE(SFX, T, TO, EXP, LOG1P, POW)                                                    \
+    /* binary: g_ = 0 is logloss (c0..c2 unused), else focal with Hessian coefficients c0..c2 */   \
+    GBO_EXPORT GBO_CLONES int gbo_binary_##SFX(int64_t n, const T *z, const T *y, const T *w,      \
+                                               double a_pos_, double a_neg_, double floor_d,       \
+                                               double g_, double c0_, double c1_, double c2_,      \
+                                               TO *grad, TO *hess) {                               \
+        const T a_pos = (T)a_pos_, a_neg = (T)a_neg_, floor_ = (T)floor_d;                         \
+        const T g = (T)g_, c0 = (T)c0_, c1 = (T)c1_, c2 = (T)c2_;                                  \
+        int bad = 0, soft = 0;                                                                     \
+        if (w) {                                                                                   \
+            GBO_BY_GAMMA(GBO_BINARY_LOOP, T, TO, EXP, LOG1P, POW, 1)                               \
+        } else {                                                                                   \
+            GBO_BY_GAMMA(GBO_BINARY_LOOP, T, TO, EXP, LOG1P, POW, 0)                               \
+        }                                                                                          \
+        return (bad != 0) | ((soft != 0) << 1);                                                    \
+    }                                                                                              \
+    /* softmax: z and the outputs (n, K) with element strides (row, class); y class indices,   */  \
+    /* scale per-row weights or NULL. Returns -1 when the scratch tile cannot be allocated.    */  \
+    GBO_EXPORT GBO_CLONES int gbo_softmax_##SFX(int64_t n, int64_t K, const T *z, int64_t zrs,     \
+                                                int64_t zcs, const int64_t *y, const T *scale,     \
+                                                double floor_d, double g_, double c0_,             \
+                                                double c1_, double c2_, TO *grad, TO *hess,        \
+                                                int64_t ors, int64_t ocs) {                        \
+        const T floor_ = (T)floor_d, g = (T)g_, c0 = (T)c0_, c1 = (T)c1_, c2 = (T)c2_;             \
+        T *tile = (T *)malloc((size_t)K * GBO_TILE * sizeof(T));                                   \
+        if (!tile) return -1;                                                                      \
+        int bad = 0;                                                                               \
+        if (scale) {                                                                               \
+            GBO_BY_GAMMA(GBO_SOFTMAX_LOOP, T, TO, EXP, LOG1P, POW, 1)                              \
+        } else {                                                                                   \
+            GBO_BY_GAMMA(GBO_SOFTMAX_LOOP, T, TO, EXP, LOG1P, POW, 0)                              \
+        }                                                                                          \
+        free(tile);                                                                                \
+        return bad != 0;                                                                           \
     }
 
 GBO_DEFINE(f32, float, float, expf, log1pf, powf)

@@ -75,13 +75,13 @@ def run_blocked(
     cut into one range per thread instead of cache-sized blocks.
     """
     n = z.shape[0]
+    cols = int(np.prod(z.shape[1:], dtype=np.int64)) if z.ndim > 1 else 1
     if prep.get("_compiled"):
         # a compiled kernel makes one pass with no temporaries: one range per thread, and it
         # checks the scores' finiteness itself
-        threads = max(1, min(num_threads(), n // MIN_ROWS_PER_THREAD))
+        threads = max(1, min(num_threads(), n * cols // MIN_ROWS_PER_THREAD))
         block, n_blocks, check_finite = -(-n // threads), threads, False
     else:
-        cols = int(np.prod(z.shape[1:], dtype=np.int64)) if z.ndim > 1 else 1
         block = max(1, BLOCK_ELEMENTS // max(cols, 1))
         n_blocks = -(-n // block)
         threads = max(1, min(num_threads(), n_blocks))

@@ -84,3 +84,27 @@ def dphi_d2phi(u: np.ndarray, gamma: float, hessian: str) -> tuple[np.ndarray, n
     else:  # pragma: no cover - validated at construction
         raise ValueError(f"unknown hessian {hessian!r}")
     return d1, d2
+
+
+def focal_kernel_constants(gamma: float, hessian: str, prefix: tuple[float, ...] = ()) -> tuple[float, ...] | None:
+    """``prefix + (floor, gamma, c0, c1, c2)`` for the compiled kernels (``gbobjectives/_kernels.c``),
+    which write the training-safe Hessians as ``q^g (c0 q^2 + c1 gp q + c2 gp gpL)`` with
+    ``gp = g p`` and ``gpL = g p L`` (every term >= 0): "upper" ``p q^g [(2g+1) q + g^2 p L]`` is
+    (0, (2g+1)/g, 1), "gauss_newton" ``q^g [q^2 + 2g p q + g(g-1) p^2 L]`` (g >= 1) is
+    (1, 2, (g-1)/g). At gamma = 0 the kernels compute logloss (floored p q, or the exact p q
+    for ``hessian="exact"``). None for the modes with cancelling terms ("exact"/"clipped" with
+    gamma > 0, Gauss-Newton with gamma < 1), which keep the float64 formulas above.
+
+    Example
+    -------
+    >>> focal_kernel_constants(2.0, "upper")
+    (1e-16, 2.0, 0.0, 2.5, 1.0)
+    """
+    g = float(gamma)
+    if g == 0:  # logloss: every mode but "exact" is the floored logloss Hessian
+        return (*prefix, 0.0 if hessian == "exact" else HESSIAN_FLOOR, 0.0, 0.0, 0.0, 0.0)
+    if hessian == "upper":
+        return (*prefix, HESSIAN_FLOOR, g, 0.0, (2 * g + 1) / g, 1.0)
+    if hessian == "gauss_newton" and g >= 1:
+        return (*prefix, HESSIAN_FLOOR, g, 1.0, 2.0, (g - 1) / g)
+    return None

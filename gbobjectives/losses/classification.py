@@ -10,7 +10,7 @@ from scipy.optimize import brentq
 from gbobjectives import _compiled as compiled
 from gbobjectives._numerics import expit, softplus
 from gbobjectives._validation import check_scalar_param
-from gbobjectives.losses._focal_math import FOCAL_HESSIANS, HESSIAN_FLOOR, dphi_d2phi, phi
+from gbobjectives.losses._focal_math import FOCAL_HESSIANS, HESSIAN_FLOOR, dphi_d2phi, focal_kernel_constants, phi
 from gbobjectives.losses.base import BinaryLoss
 
 __all__ = ["WeightedLogLoss", "FocalLoss", "class_balanced_weights"]
@@ -67,7 +67,7 @@ def _kernel_fast(kernel: tuple, z: np.ndarray, prep: dict, ws: Any) -> tuple[np.
         # a destination the kernel cannot write: a scratch one in the destination's precision
         out = np.dtype(np.float64 if z.dtype == np.float64 and grad.dtype == np.float64 else np.float32)
         grad, hess = ws.get("kgrad", z.shape, out), ws.get("khess", z.shape, out)
-    status = compiled.binary(kernel[0], z, prep["yk"], prep["wk"], kernel[1], grad, hess, parallel=False)
+    status = compiled.binary(z, prep["yk"], prep["wk"], kernel, grad, hess, parallel=False)
     if status & compiled.NONFINITE:
         raise compiled.NonFiniteScores("the raw scores hold NaN or infinite values")
     return grad, hess
@@ -81,7 +81,7 @@ def _kernel_public(kernel: tuple | None, y: np.ndarray, z: np.ndarray, w: np.nda
     z = np.ascontiguousarray(z, dtype=np.float64)
     grad, hess = np.empty_like(z), np.empty_like(z)
     w = None if w is None else np.ascontiguousarray(w, dtype=np.float64)
-    status = compiled.binary(kernel[0], z, np.ascontiguousarray(y, dtype=np.float64), w, kernel[1], grad, hess)
+    status = compiled.binary(z, np.ascontiguousarray(y, dtype=np.float64), w, kernel, grad, hess)
     return None if status & compiled.SOFT_LABELS else (grad, hess)
 
 
@@ -157,8 +157,8 @@ class WeightedLogLoss(BinaryLoss):
         self._w_neg = check_scalar_param("neg_weight", self.neg_weight, low=0.0)
         if self.hessian not in self.hessian_options:
             raise ValueError(f"hessian must be one of {self.hessian_options}, got {self.hessian!r}")
-        floor = 0.0 if self.hessian == "exact" else HESSIAN_FLOOR
-        self._kernel = ("logloss", (self._w_pos, self._w_neg, floor))
+        # the compiled kernel's constants: logloss is the focal kernel at gamma = 0
+        self._kernel = focal_kernel_constants(0.0, self.hessian, (self._w_pos, self._w_neg))
 
     def _loss(self, y: np.ndarray, z: np.ndarray) -> np.ndarray:
         return _logloss(y, z, self._w_pos, self._w_neg)
@@ -238,22 +238,8 @@ class FocalLoss(BinaryLoss):
             self._a_pos, self._a_neg = a, 1.0 - a
         if self.hessian not in self.hessian_options:
             raise ValueError(f"hessian must be one of {self.hessian_options}, got {self.hessian!r}")
-        self._kernel = self._kernel_spec()
-
-    def _kernel_spec(self) -> tuple | None:
-        """The compiled kernel and its constants for this loss's mode, or None for the modes with
-        cancelling terms ("exact"/"clipped" Hessians, Gauss-Newton with gamma < 1), which keep the
-        float64 formulas. The focal Hessians in the kernel's form q^g (c0 q^2 + c1 gp q + c2 gp gpL)
-        with gp = g p, gpL = g p L (see _kernels.c): upper p q^g [(2g+1) q + g^2 p L] and
-        Gauss-Newton q^g [q^2 + 2g p q + g(g-1) p^2 L]."""
-        g, a = self._gamma, (self._a_pos, self._a_neg)
-        if g == 0:  # logloss: every mode but "exact" is the floored logloss Hessian
-            return ("logloss", (*a, 0.0 if self.hessian == "exact" else HESSIAN_FLOOR))
-        if self.hessian == "upper":
-            return ("focal", (*a, HESSIAN_FLOOR, g, 0.0, (2 * g + 1) / g, 1.0))
-        if self.hessian == "gauss_newton" and g >= 1:
-            return ("focal", (*a, HESSIAN_FLOOR, g, 1.0, 2.0, (g - 1) / g))
-        return None
+        # the compiled kernel's constants, None for the modes with cancelling terms
+        self._kernel = focal_kernel_constants(self._gamma, self.hessian, (self._a_pos, self._a_neg))
 
     @staticmethod
     def _hard(y: np.ndarray) -> bool:

@@ -7,10 +7,10 @@ from typing import Any
 import numpy as np
 from scipy.optimize import brentq
 
+from gbobjectives import _compiled as compiled
 from gbobjectives._numerics import expit, log_sigmoid, softplus
 from gbobjectives._validation import check_scalar_param, describe_ids
-from gbobjectives.losses._fast import floor_hessian, focal_d1_d2_upper, logloss_t
-from gbobjectives.losses._focal_math import FOCAL_HESSIANS, HESSIAN_FLOOR, dphi_d2phi, phi
+from gbobjectives.losses._focal_math import FOCAL_HESSIANS, HESSIAN_FLOOR, dphi_d2phi, focal_kernel_constants, phi
 from gbobjectives.losses.base import MulticlassLoss
 
 __all__ = ["MulticlassFocalLoss"]
@@ -108,6 +108,10 @@ class MulticlassFocalLoss(MulticlassLoss):
             self.n_classes = int(a.size)
         if self.hessian not in self.hessian_options:
             raise ValueError(f"hessian must be one of {self.hessian_options}, got {self.hessian!r}")
+        # the compiled kernel's constants; None for the modes with cancelling terms, and for
+        # "clipped" cross-entropy, which clips the exact p q (the kernel floors it first)
+        clipped_ce = self._gamma == 0 and self.hessian == "clipped"
+        self._kernel = None if clipped_ce else focal_kernel_constants(self._gamma, self.hessian)
 
     def _class_weight(self, y: np.ndarray) -> np.ndarray | float:
         return 1.0 if self._alpha is None else self._alpha[y]
@@ -117,6 +121,14 @@ class MulticlassFocalLoss(MulticlassLoss):
         return self._class_weight(y) * phi(a, self._gamma)
 
     def _gradient_hessian(self, y, z, w):
+        if self._kernel is not None and compiled.available():
+            scale = self._class_weight(y)
+            if w is not None:
+                scale = scale * w
+            scale = None if np.ndim(scale) == 0 else np.ascontiguousarray(scale, dtype=np.float64)
+            grad, hess = np.empty(z.shape), np.empty(z.shape)
+            compiled.softmax(z, np.ascontiguousarray(y, dtype=np.int64), scale, self._kernel, grad, hess)
+            return grad, hess
         rows = np.arange(z.shape[0])
         a, rho, one_minus_rho = _true_class_margin(y, z)
         d1, d2 = dphi_d2phi(a, self._gamma, self.hessian)
@@ -136,88 +148,33 @@ class MulticlassFocalLoss(MulticlassLoss):
 
     # ------------------------------------------------------------------ engine fast path
     def _prepare_labels(self, y, w, dtype):
+        """Class indices as int64 and the row scale (class weight times sample weight) in the
+        engine's dtype, for the compiled kernel (converted once per data set)."""
+        if self._kernel is None or not compiled.available():
+            return {"y": y, "w": w}
         scale = self._class_weight(y)
         if w is not None:
             scale = scale * w
-        return {"y": y, "w": w, "scale": None if np.ndim(scale) == 0 else np.asarray(scale, dtype=dtype)}
+        return {
+            "y": y,
+            "w": w,
+            "yk": np.ascontiguousarray(y, dtype=np.int64),
+            "scale": None if np.ndim(scale) == 0 else np.ascontiguousarray(scale, dtype=dtype),
+            "_compiled": True,  # one row range per thread, finiteness checked by the kernel
+        }
 
     def _gradient_hessian_fast(self, z, prep, ws):
-        """One block of rows (engines/_blocked.py), class-major inside so that per-row values
-        broadcast along contiguous rows; the true class is reached by flat index (one element
-        per row) instead of a one-hot table (K times the memory traffic)."""
-        g = self._gamma
-        if not (
-            self.hessian == "upper"
-            or (g == 0 and self.hessian != "clipped")  # softmax cross-entropy (clipped floors it)
-            or (self.hessian == "gauss_newton" and g >= 1)
-        ):
-            return super()._gradient_hessian_fast(z, prep, ws)  # cancelling terms: float64
-        B, K = z.shape
-        zt = ws.get("mc_zt", (K, B), z.dtype)
-        np.copyto(zt, z.T)
-        flat = zt.reshape(-1)
-        idx = ws.get("mc_idx", (B,), np.intp)  # flat index of (true class, row) in (K, B)
-        np.multiply(prep["y"], B, out=idx)
-        idx += ws.arange(B)
-        z_c = np.take(flat, idx, out=ws.get("mc_zc", (B,), z.dtype))
-        flat[idx] = -np.inf  # zt is now z with -inf at the true class (setitem: 2.5x np.put's speed)
-        m = zt.max(axis=0)
-        slow_underflow = z.dtype == np.float64
-        if slow_underflow:
-            # numpy's float64 SIMD exp leaves for a ~3x slower path on every vector holding an
-            # underflowing lane such as exp(-inf): exponentiate 0 at the true class instead
-            flat[idx] = m
-        e = np.subtract(zt, m, out=zt)
-        np.exp(e, out=e)  # 0 at the true class, exactly 1 at the largest wrong class
-        if slow_underflow:
-            flat[idx] = 0.0
-        eq = np.equal(e, 1.0, out=ws.get("mc_eq", (K, B), z.dtype))
-        n_ones = eq.sum(axis=0)
-        # s1 = sum of the wrong classes except one largest, without cancellation (e - eq is exact)
-        omr = ws.get("mc_omr", (K, B), z.dtype)
-        s1 = np.subtract(e, eq, out=omr).sum(axis=0)
-        n_ones -= 1.0  # (exact, then added: ties count as the other classes)
-        s1 += n_ones
-        s = s1 + 1.0
-        a = np.subtract(z_c, m, out=z_c)  # a = z_c - logsumexp_{k != c} z_k; p_c = sigmoid(a)
-        a -= np.log(s)
-        if g == 0:
-            # -phi' = q, phi'' = p q, floored as dphi_d2phi floors it in the training-safe modes
-            d1, d2 = logloss_t(a, ws, floor=self.hessian != "exact")
-        else:
-            d1, d2 = focal_d1_d2_upper(a, g, self.hessian, ws)  # d1 = -phi'(a) >= 0
-        scale = prep["scale"]
-        if scale is not None:
-            d1 *= scale
-            d2 *= scale
-        # rho_j = e_j / s (0 at the true class) and s (1 - rho_j) = s - e_j = s1 + (1 - e_j):
-        # two non-negative terms (s1 holds e_j itself when j is not the largest), so no
-        # cancellation even where rho_j -> 1 (s - e_j would cancel at the largest class).
-        inv_s = np.divide(1.0, s, out=s)
-        omr = np.subtract(1.0, e, out=omr)
-        omr += s1
-        rho = np.multiply(e, inv_s, out=e)
-        omr *= np.multiply(d1, inv_s, out=s1)  # d1 (1 - rho)
-        # wrong classes: grad = -sd1 rho = d1 rho, hess = sd2 rho^2 - sd1 rho (1 - rho)
-        #                     = rho (d2 rho + d1 (1 - rho));
-        # true class (rho = 0): grad = sd1 = -d1, hess = sd2, where sd1 = scale phi'(a) = -d1
-        # and sd2 = scale phi''(a) = d2
-        # Three (K, B) buffers in all (zt/e/rho, eq, omr): the block's working set stays in a
-        # 1 MiB L2 cache; eq is free once s1 is known and takes the products, omr becomes hess.
-        tmp = np.multiply(rho, d2, out=eq)
-        hess = np.add(omr, tmp, out=omr)
-        hess *= rho
-        hess.reshape(-1)[idx] = d2
-        if self.hessian != "exact":
-            # the training-safe floor of every entry, before the weights (see the class docstring)
-            if scale is None:
-                floor_hessian(hess, ws)
-            else:
-                f = np.multiply(scale, z.dtype.type(HESSIAN_FLOOR), out=ws.get("mc_floor", (B,), z.dtype))
-                np.maximum(hess, f, out=hess)  # (K, B) against (B,): contiguous rows, SIMD
-        grad = np.multiply(rho, d1, out=eq)
-        grad.reshape(-1)[idx] = np.negative(d1, out=d1)
-        return grad.T, hess.T
+        """The compiled kernel on one row range (engines/_blocked.py), in the scores' precision,
+        written straight into the engine's (class-major) destination."""
+        if "yk" not in prep:
+            return super()._gradient_hessian_fast(z, prep, ws)  # cancelling terms, or not built: float64
+        grad, hess = ws.result(0, z), ws.result(1, z)
+        if not (compiled.writes(z.dtype, grad) and compiled.writes(z.dtype, hess)):
+            out = np.dtype(np.float64 if z.dtype == np.float64 and grad.dtype == np.float64 else np.float32)
+            grad, hess = ws.get("kgrad", z.shape, out), ws.get("khess", z.shape, out)
+        if compiled.softmax(z, prep["yk"], prep["scale"], self._kernel, grad, hess, parallel=False):
+            raise compiled.NonFiniteScores("the raw scores hold NaN or infinite values")
+        return grad, hess
 
     # ------------------------------------------------------------------ init score
     def _init_score(self, y: np.ndarray, w: np.ndarray) -> np.ndarray:
