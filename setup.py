@@ -8,9 +8,10 @@ its numpy path (``gbobjectives.show_config()`` tells which one is active).
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
-# -fno-math-errno lets GCC vectorise exp/log1p/pow; no -ffast-math (it would reassociate the
-# stable forms) and no FMA contraction (results would then differ between CPUs)
-_UNIX_FLAGS = ["-O3", "-fno-math-errno", "-ffp-contract=off", "-fvisibility=hidden"]
+# -fno-math-errno lets GCC vectorise exp/log1p/pow and -fno-trapping-math its selects around them
+# (neither changes a value: errno and floating-point traps are not used); no -ffast-math (it would
+# reassociate the stable forms) and no FMA contraction (results would then differ between CPUs)
+_UNIX_FLAGS = ["-O3", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off", "-fvisibility=hidden"]
 
 
 class _BuildExt(build_ext):

@@ -16,9 +16,9 @@
  *
  * Every term is non-negative (no cancellation), so float32 arithmetic loses only a few
  * roundings; E = inf or 0 at the extremes gives the exact limits (q = 0 or 1, p q = 0), never
- * NaN. No fast-math: -fno-math-errno only (so that exp/log1p/pow may be vectorised), no
- * reassociation and no FMA contraction (-ffp-contract=off), which would change the roundings
- * between CPUs.
+ * NaN. No fast-math: -fno-math-errno and -fno-trapping-math only (so that exp/log1p/pow and the
+ * selects around them may be vectorised; no value changes), no reassociation and no FMA
+ * contraction (-ffp-contract=off), which would change the roundings between CPUs.
  *
  * Vector math: on x86-64 Linux with glibc, the math functions are declared with GCC's `simd`
  * attribute (as glibc's own <bits/math-vector.h> does under -ffast-math), so the vectoriser calls
