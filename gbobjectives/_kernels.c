@@ -107,47 +107,70 @@ GBO_EXPORT int gbo_build_flags(void) { return GBO_VECTOR_MATH; }
         LOOP(__VA_ARGS__, 3)                \
     }
 
+/* ----------------------------------------------------------------------------- tiles */
+
+/* Rows are processed in tiles of GBO_TILE. Every loop that calls exp/log1p/pow runs over a WHOLE
+ * tile of local, aligned arrays (a short last tile is padded), so the vectoriser needs no scalar
+ * remainder loop and no alignment peeling: scalar libm and vector libmvec results may differ in
+ * the last bit, and this way each row's result is the same wherever its tile or thread range
+ * starts (tests/test_compiled.py checks bit-identity across thread counts). Loads and stores,
+ * plain arithmetic (identical in scalar and vector form), run over the tile's real rows. */
+#define GBO_TILE 64
+#define GBO_ALIGNED __attribute__((aligned(64)))
+
 /* ----------------------------------------------------------------------------- binary */
 
 /* Rows of a binary loss with hard labels: u = t z, row weight s = a_t (times w_i when given);
  * grad = -t s d1, hess = s max(d2, floor). */
-#define GBO_BINARY_LOOP(T, TO, EXP, LOG1P, POW, HAS_W, GKIND)      \
-    for (int64_t i = 0; i < n; i++) {                              \
-        T zi = z[i];                                               \
-        bad |= GBO_NONFINITE(zi);                                  \
-        T yi = y[i];                                               \
-        soft |= (yi != 0) & (yi != 1);                             \
-        T si = yi != 0 ? a_pos : a_neg;                            \
-        if (HAS_W) si *= w[i];                                     \
-        T u = yi != 0 ? zi : -zi;                                  \
-        T d1, d2;                                                  \
-        GBO_CORE(T, EXP, LOG1P, POW, GKIND, u, d1, d2)             \
-        grad[i] = (TO)((yi != 0 ? -si : si) * d1);                 \
-        hess[i] = (TO)(si * GBO_ATLEAST(d2, floor_));              \
+#define GBO_BINARY_LOOP(T, TO, EXP, LOG1P, POW, HAS_W, GKIND)                       \
+    for (int64_t i0 = 0; i0 < n; i0 += GBO_TILE) {                                  \
+        const int64_t B = n - i0 < GBO_TILE ? n - i0 : GBO_TILE;                    \
+        GBO_ALIGNED T U[GBO_TILE], D1[GBO_TILE], D2[GBO_TILE];                      \
+        for (int64_t r = 0; r < B; r++) {                                           \
+            T zi = z[i0 + r], yi = y[i0 + r];                                       \
+            bad |= GBO_NONFINITE(zi);                                               \
+            soft |= (yi != 0) & (yi != 1);                                          \
+            U[r] = yi != 0 ? zi : -zi;                                              \
+        }                                                                           \
+        for (int64_t r = B; r < GBO_TILE; r++) U[r] = 0;                            \
+        for (int64_t r = 0; r < GBO_TILE; r++) {                                    \
+            T u = U[r], d1, d2;                                                     \
+            GBO_CORE(T, EXP, LOG1P, POW, GKIND, u, d1, d2)                          \
+            D1[r] = d1;                                                             \
+            D2[r] = GBO_ATLEAST(d2, floor_);                                        \
+        }                                                                           \
+        for (int64_t r = 0; r < B; r++) {                                           \
+            T yi = y[i0 + r];                                                       \
+            T si = yi != 0 ? a_pos : a_neg;                                         \
+            if (HAS_W) si *= w[i0 + r];                                             \
+            grad[i0 + r] = (TO)((yi != 0 ? -si : si) * D1[r]);                      \
+            hess[i0 + r] = (TO)(si * D2[r]);                                        \
+        }                                                                           \
     }
 
 /* ----------------------------------------------------------------------------- softmax */
 
-/* Rows of a softmax (multiclass) focal loss, in tiles of GBO_TILE rows held class-major so that
- * every inner loop runs along rows and vectorises. Per row, with c the true class:
+/* Rows of a softmax (multiclass) focal loss, in tiles held class-major so that every inner loop
+ * runs along rows and vectorises. Per row, with c the true class:
  *   m = max_{k != c} z_k, e_k = exp(z_k - m) (0 at c; the largest wrong class has e = 1),
  *   s1 = sum_{k != c} e_k - 1 without cancellation (the ones are counted apart), s = 1 + s1,
  *   a = z_c - m - log1p(s1) (p_c = sigmoid(a)), d1, d2 = GBO_CORE at a (d2 floored),
  *   rho_k = e_k / s, 1 - rho_k = (s1 + (1 - e_k)) / s (two non-negative terms),
  *   wrong class k: grad = d1 rho_k,  hess = rho_k (d2 rho_k + d1 (1 - rho_k))
  *   true class:    grad = -d1,       hess = d2
- * every Hessian floored, then times the row scale (class weight times sample weight). */
-#define GBO_TILE 64
+ * every Hessian floored, then times the row scale (class weight times sample weight). Padding
+ * rows (beyond the last real one) hold zeros and class 0: finite, never stored. */
 #define GBO_SOFTMAX_LOOP(T, TO, EXP, LOG1P, POW, HAS_SCALE, GKIND)                           \
     for (int64_t i0 = 0; i0 < n; i0 += GBO_TILE) {                                           \
         const int64_t B = n - i0 < GBO_TILE ? n - i0 : GBO_TILE;                             \
-        T cls[GBO_TILE], zc[GBO_TILE], m[GBO_TILE], s1[GBO_TILE], ones[GBO_TILE];            \
-        T a[GBO_TILE], D1[GBO_TILE], D2[GBO_TILE], inv_s[GBO_TILE];                          \
-        for (int64_t r = 0; r < B; r++) {                                                    \
-            int64_t c = y[i0 + r];                                                           \
+        GBO_ALIGNED T cls[GBO_TILE], zc[GBO_TILE], m[GBO_TILE], s1[GBO_TILE];                \
+        GBO_ALIGNED T ones[GBO_TILE], a[GBO_TILE], D1[GBO_TILE], D2[GBO_TILE];               \
+        GBO_ALIGNED T inv_s[GBO_TILE];                                                       \
+        for (int64_t r = 0; r < GBO_TILE; r++) {                                             \
+            int64_t c = r < B ? y[i0 + r] : 0;                                               \
             cls[r] = (T)c;                                                                   \
-            zc[r] = z[(i0 + r) * zrs + c * zcs];                                             \
-            m[r] = -(T)INFINITY;                                                             \
+            zc[r] = r < B ? z[(i0 + r) * zrs + c * zcs] : 0;                                 \
+            m[r] = r < B ? -(T)INFINITY : 0;                                                 \
             s1[r] = 0;                                                                       \
             ones[r] = 0;                                                                     \
         }                                                                                    \
@@ -159,10 +182,11 @@ GBO_EXPORT int gbo_build_flags(void) { return GBO_VECTOR_MATH; }
                 e[r] = v;                                                                    \
                 m[r] = (cls[r] != (T)k && v > m[r]) ? v : m[r];                              \
             }                                                                                \
+            for (int64_t r = B; r < GBO_TILE; r++) e[r] = 0;                                 \
         }                                                                                    \
         for (int64_t k = 0; k < K; k++) {                                                    \
             T *e = tile + k * GBO_TILE;                                                      \
-            for (int64_t r = 0; r < B; r++) {                                                \
+            for (int64_t r = 0; r < GBO_TILE; r++) {                                         \
                 T ek = EXP(e[r] - m[r]);                                                     \
                 ek = cls[r] == (T)k ? (T)0 : ek;                                             \
                 e[r] = ek;                                                                   \
@@ -170,12 +194,12 @@ GBO_EXPORT int gbo_build_flags(void) { return GBO_VECTOR_MATH; }
                 ones[r] += ek == (T)1 ? (T)1 : (T)0;                                         \
             }                                                                                \
         }                                                                                    \
-        for (int64_t r = 0; r < B; r++) {                                                    \
+        for (int64_t r = 0; r < GBO_TILE; r++) {                                             \
             s1[r] += ones[r] - (T)1; /* exact: small integers */                             \
             a[r] = zc[r] - m[r] - LOG1P(s1[r]);                                              \
             inv_s[r] = (T)1 / ((T)1 + s1[r]);                                                \
         }                                                                                    \
-        for (int64_t r = 0; r < B; r++) {                                                    \
+        for (int64_t r = 0; r < GBO_TILE; r++) {                                             \
             T u = a[r], d1, d2;                                                              \
             GBO_CORE(T, EXP, LOG1P, POW, GKIND, u, d1, d2)                                   \
             D1[r] = d1;                                                                      \
@@ -227,7 +251,7 @@ GBO_EXPORT int gbo_build_flags(void) { return GBO_VECTOR_MATH; }
                                                 double c1_, double c2_, TO *grad, TO *hess,        \
                                                 int64_t ors, int64_t ocs) {                        \
         const T floor_ = (T)floor_d, g = (T)g_, c0 = (T)c0_, c1 = (T)c1_, c2 = (T)c2_;             \
-        T *tile = (T *)malloc((size_t)K * GBO_TILE * sizeof(T));                                   \
+        T *tile = (T *)malloc((size_t)K * GBO_TILE * sizeof(T)); /* (64-row tiles: 256/512 B) */                                   \
         if (!tile) return -1;                                                                      \
         int bad = 0;                                                                               \
         if (scale) {                                                                               \

@@ -1,0 +1,198 @@
+"""The compiled kernels (gbobjectives/_kernels.c): active here, accurate, and the numpy path agrees.
+
+The kernels compute the classification losses' gradients and training-safe Hessians for the
+public float64 methods and the engines. The reference-value tests check gradients and exact
+Hessians; here the training-safe surrogates ("upper", "gauss_newton", the floored logloss
+Hessian) are checked against the same formulas evaluated in mpmath, at margins up to +-700.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+
+import mpmath
+import numpy as np
+import pytest
+from mpmath import mp, mpf
+
+import gbobjectives as gbo
+from gbobjectives import _compiled
+
+FLOOR = mpf("1e-16")
+RTOL = 1e-12
+
+
+def test_compiled_kernels_are_active():
+    # CI (and the README's install) builds them: a silent fallback would be a 2-10x slowdown
+    config = gbo.show_config(print_config=False)
+    assert config["kernels"] == "compiled", config
+    libc, version = platform.libc_ver()
+    if platform.machine() == "x86_64" and sys.platform == "linux" and libc == "glibc":
+        if tuple(int(v) for v in version.split(".")[:2]) >= (2, 35):
+            assert "libmvec" in config["vector_math"], config
+
+
+# ---------------------------------------------------------------------------------- mpmath
+def _parts(u):
+    p = 1 / (1 + mpmath.exp(-u))
+    q = 1 / (1 + mpmath.exp(u))
+    L = mpmath.log1p(mpmath.exp(-u))  # (log(1 + tiny) would round to 0 at 60 digits)
+    return p, q, L
+
+
+def _d1_d2(u, g, mode):
+    """-phi'(u) and the training-safe phi''(u) (before the floor), from docs/math.md."""
+    p, q, L = _parts(u)
+    qg = q**g
+    d1 = qg * (g * p * L + q)
+    if g == 0:
+        return d1, p * q
+    if mode == "upper":
+        return d1, p * qg * ((2 * g + 1) * q + g * g * p * L)
+    return d1, qg * (q * q + 2 * g * p * q + g * (g - 1) * p * p * L)  # gauss_newton
+
+
+def _close(got: float, want) -> bool:
+    return abs(mpf(got) - want) <= RTOL * abs(want) + mpf("1e-300")
+
+
+BINARY = [
+    gbo.WeightedLogLoss(pos_weight=2.0, neg_weight=0.7),
+    gbo.WeightedLogLoss(hessian="exact"),
+    gbo.FocalLoss(gamma=2.0, alpha=0.25),
+    gbo.FocalLoss(gamma=0.5),
+    gbo.FocalLoss(gamma=1.0),
+    gbo.FocalLoss(gamma=3.0, hessian="gauss_newton"),
+]
+
+
+@pytest.mark.parametrize("loss", BINARY, ids=repr)
+def test_binary_surrogate_hessians_match_mpmath(loss):
+    mp.dps = 60
+    rng = np.random.default_rng(3)
+    z = np.concatenate([rng.normal(0, 4, 40), rng.uniform(-700, 700, 40), [0.0, 36.0, -36.0, 80.0, -80.0]])
+    y = (rng.random(z.size) < 0.5).astype(np.float64)
+    w = rng.uniform(0.2, 3.0, z.size)
+    grad, hess = loss.gradient_hessian(y, z, w)
+    params = loss.get_params()
+    g = mpf(params.get("gamma", 0.0))
+    if "alpha" in params:
+        a_pos, a_neg = (mpf(1), mpf(1)) if params["alpha"] is None else (mpf(params["alpha"]), 1 - mpf(params["alpha"]))
+    else:
+        a_pos, a_neg = mpf(params["pos_weight"]), mpf(params["neg_weight"])
+    mode = loss.hessian
+    bad = []
+    for zi, yi, wi, gi, hi in zip(z, y, w, grad, hess):
+        t = 1 if yi == 1 else -1
+        s = (a_pos if yi == 1 else a_neg) * mpf(wi)
+        d1, d2 = _d1_d2(t * mpf(zi), g, mode)
+        want_h = s * (d2 if mode == "exact" else max(d2, FLOOR))
+        if not (_close(gi, -t * s * d1) and _close(hi, want_h)):
+            bad.append((zi, yi, gi, float(-t * s * d1), hi, float(want_h)))
+    assert not bad, f"{len(bad)} mismatches, e.g. {bad[:3]}"
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [gbo.MulticlassFocalLoss(gamma=2.0, alpha=[1.0, 0.5, 2.0]), gbo.MulticlassFocalLoss(gamma=0.0)],
+    ids=repr,
+)
+def test_softmax_surrogate_hessians_match_mpmath(loss):
+    mp.dps = 60
+    rng = np.random.default_rng(4)
+    z = np.concatenate([rng.normal(0, 4, (30, 3)), rng.uniform(-300, 300, (30, 3)), [[5.0, 5.0, 5.0], [0, 9, 9]]])
+    y = rng.integers(0, 3, z.shape[0])
+    w = rng.uniform(0.2, 3.0, z.shape[0])
+    grad, hess = loss.gradient_hessian(y, z, w)
+    params = loss.get_params()
+    g = mpf(params["gamma"])
+    alpha = params["alpha"] or [1, 1, 1]
+    bad = []
+    for i in range(z.shape[0]):
+        c = int(y[i])
+        zs = [mpf(v) for v in z[i]]
+        others = [zs[k] for k in range(3) if k != c]
+        lse = mpmath.log(mpmath.fsum(mpmath.exp(v) for v in others))
+        d1, d2 = _d1_d2(zs[c] - lse, g, loss.hessian)
+        d2 = max(d2, FLOOR)
+        s = mpf(alpha[c]) * mpf(w[i])
+        for k in range(3):
+            if k == c:
+                want_g, want_h = -s * d1, s * d2
+            else:
+                rho = mpmath.exp(zs[k] - lse) / mpmath.fsum(mpmath.exp(v - lse) for v in others)
+                want_g = s * d1 * rho
+                want_h = s * max(rho * (d2 * rho + d1 * (1 - rho)), FLOOR)
+            if not (_close(grad[i, k], want_g) and _close(hess[i, k], want_h)):
+                bad.append((i, k, grad[i, k], float(want_g), hess[i, k], float(want_h)))
+    assert not bad, f"{len(bad)} mismatches, e.g. {bad[:3]}"
+
+
+# ---------------------------------------------------------------------------------- threads
+@pytest.mark.parametrize("loss", [gbo.FocalLoss(gamma=2.0, alpha=0.25), gbo.MulticlassFocalLoss(gamma=2.0)], ids=repr)
+def test_row_ranges_on_threads_change_no_bit(loss, monkeypatch):
+    rng = np.random.default_rng(5)
+    n = 3 * _compiled.MIN_ROWS_PER_THREAD + 17
+    if loss.task == "multiclass":
+        z, y = rng.normal(0, 3, (n, 4)), rng.integers(0, 4, n)
+    else:
+        z, y = rng.normal(0, 3, n), (rng.random(n) < 0.3).astype(float)
+    results = []
+    for threads in ("1", "3"):
+        monkeypatch.setenv("GBOBJECTIVES_NUM_THREADS", threads)
+        results.append(loss.gradient_hessian(y, z))
+    for a, b in zip(*results):
+        assert a.tobytes() == b.tobytes()
+
+
+# ---------------------------------------------------------------------------------- the numpy path
+_FALLBACK = r"""
+import json, sys
+import numpy as np
+import gbobjectives as gbo
+import xgboost as xgb
+rng = np.random.default_rng(6)
+zb = np.concatenate([rng.normal(0, 4, 300), [-700.0, 700.0]])
+yb = (rng.random(zb.size) < 0.4).astype(float)
+zm, ym = rng.normal(0, 4, (300, 3)), rng.integers(0, 3, 300)
+out = {"config": gbo.show_config(print_config=False)}
+for name, loss, y, z in [
+    ("logloss", gbo.WeightedLogLoss(pos_weight=2.0), yb, zb),
+    ("focal", gbo.FocalLoss(gamma=2.0, alpha=0.25), yb, zb),
+    ("focal_gn", gbo.FocalLoss(gamma=3.0, hessian="gauss_newton"), yb, zb),
+    ("mfocal", gbo.MulticlassFocalLoss(gamma=2.0), ym, zm),
+]:
+    g, h = loss.gradient_hessian(y, z)
+    out[name] = [g.ravel().tolist(), h.ravel().tolist()]
+X = rng.normal(size=(400, 3))
+yx = (X[:, 0] + rng.normal(size=400) > 0).astype(float)
+bst = gbo.xgboost.train(gbo.FocalLoss(), {"max_depth": 2, "nthread": 1}, xgb.DMatrix(X, label=yx), 5)
+out["xgb"] = bst.predict(xgb.DMatrix(X), output_margin=True).tolist()
+json.dump(out, sys.stdout)
+"""
+
+
+def _run_fallback(pure: bool) -> dict:
+    env = {**os.environ, "GBOBJECTIVES_PURE_PYTHON": "1" if pure else "0"}
+    done = subprocess.run(
+        [sys.executable, "-c", _FALLBACK], env=env, capture_output=True, text=True, timeout=120, check=True
+    )
+    return json.loads(done.stdout)
+
+
+def test_numpy_path_gives_the_same_values():
+    """Where nothing was compiled (here forced by GBOBJECTIVES_PURE_PYTHON=1) the package works
+    on its numpy formulas and agrees with the kernels to rounding; show_config says so."""
+    pytest.importorskip("xgboost")
+    pure, fast = _run_fallback(True), _run_fallback(False)
+    assert pure["config"]["kernels"] == "numpy" and "GBOBJECTIVES_PURE_PYTHON" in pure["config"]["reason"]
+    assert fast["config"]["kernels"] == "compiled"
+    for name in ("logloss", "focal", "focal_gn", "mfocal"):
+        for a, b in zip(pure[name], fast[name]):
+            np.testing.assert_allclose(a, b, rtol=1e-13, atol=0, err_msg=name)
+    # the engine path: float32 kernels against float64 numpy formulas, 5 rounds
+    np.testing.assert_allclose(pure["xgb"], fast["xgb"], rtol=1e-5, atol=1e-6)
