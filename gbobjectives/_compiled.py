@@ -22,7 +22,18 @@ import numpy as np
 
 from gbobjectives._threads import run_ranges
 
-__all__ = ["ENV", "NONFINITE", "SOFT_LABELS", "NonFiniteScores", "available", "info", "writes", "binary", "softmax"]
+__all__ = [
+    "ENV",
+    "NONFINITE",
+    "SOFT_LABELS",
+    "NonFiniteScores",
+    "available",
+    "info",
+    "writes",
+    "binary",
+    "binary_value",
+    "softmax",
+]
 
 #: set to 1 to use the numpy formulas even where the compiled kernels are built
 ENV = "GBOBJECTIVES_PURE_PYTHON"
@@ -44,6 +55,7 @@ _SUFFIX = {(_F32, _F32): "f32", (_F64, _F32): "f64f32", (_F64, _F64): "f64"}
 _ARGS = {
     "binary": [_I64, _P, _P, _P, *[_D] * 7, _P, _P],
     "softmax": [_I64, _I64, _P, _I64, _I64, _P, _P, *[_D] * 5, _P, _P, _I64, _I64],
+    "binary_value": [_I64, _P, _P, _P, *[_D] * 3, _P, _P],
 }
 
 
@@ -154,6 +166,30 @@ def binary(
         )
 
     return run_ranges(work, n, MIN_ROWS_PER_THREAD) if parallel else work(0, n)
+
+
+def binary_value(
+    z: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray | None,
+    constants: tuple[float, float, float],
+    values: np.ndarray | None = None,
+) -> tuple[int, float, float]:
+    """Per-row loss values ``s phi(t z)`` of a binary loss (into ``values`` when given) and
+    their sum and the sum of the weights, accumulated in float64 in row order.
+
+    ``constants = (a_pos, a_neg, gamma)`` (gamma = 0: logloss); ``z``, ``y``, ``w`` as in
+    :func:`binary`; ``values`` float32 or float64 like :func:`binary`'s outputs. Returns
+    ``(status, total, weight)``; one thread (a metric call is short)."""
+    zt = z.dtype
+    ot = values.dtype if values is not None else zt
+    f = _LIB[1][("binary_value", zt, ot)]  # type: ignore[index]
+    n = z.shape[0]
+    if y.shape[0] != n or (values is not None and values.shape[0] != n):
+        raise ValueError("compiled kernel arguments of different lengths")
+    sums = np.zeros(2)
+    status = f(n, _ptr(z, zt), _ptr(y, zt), _ptr(w, zt) or None, *constants, _ptr(values, ot) or None, _ptr(sums, _F64))
+    return status, float(sums[0]), float(sums[1])
 
 
 def _strides(a: np.ndarray) -> tuple[int, int]:

@@ -148,6 +148,49 @@ GBO_EXPORT int gbo_build_flags(void) { return GBO_VECTOR_MATH; }
         }                                                                           \
     }
 
+/* The loss value phi(u) = q^g softplus(-u) (softplus(-u) alone at gamma = 0) from one exp,
+ * em = exp(-|u|) (<= 1: no overflow, and subnormal, not 0, up to |u| ~ 745):
+ * softplus(-u) = max(-u, 0) + log1p(em), q = sigma(-u) = em / (1 + em) for u >= 0, 1 / (1 + em)
+ * for u < 0. */
+#define GBO_VALUE(T, EXP, LOG1P, POW, GKIND, u, v)                                  \
+    {                                                                               \
+        T em_ = EXP((u) >= 0 ? -(u) : (u));                                         \
+        T L_ = LOG1P(em_) + ((u) < 0 ? -(u) : (T)0);                                \
+        T q_ = ((u) >= 0 ? em_ : (T)1) / ((T)1 + em_);                              \
+        T qg_ = (GKIND) == 1 ? q_ * q_ : (GKIND) == 2 ? q_ : POW(q_, g);            \
+        v = (GKIND) == 0 ? L_ : qg_ * L_;                                           \
+    }
+
+/* Binary loss values s phi(u) per row (into `values` when given) and their sums in double:
+ * sums[0] += sum of s phi(u), sums[1] += sum of w (of 1 without weights), in row order. */
+#define GBO_VALUE_LOOP(T, TO, EXP, LOG1P, POW, HAS_W, GKIND)                        \
+    for (int64_t i0 = 0; i0 < n; i0 += GBO_TILE) {                                  \
+        const int64_t B = n - i0 < GBO_TILE ? n - i0 : GBO_TILE;                    \
+        GBO_ALIGNED T U[GBO_TILE], V[GBO_TILE];                                     \
+        for (int64_t r = 0; r < B; r++) {                                           \
+            T zi = z[i0 + r], yi = y[i0 + r];                                       \
+            bad |= GBO_NONFINITE(zi);                                               \
+            soft |= (yi != 0) & (yi != 1);                                          \
+            U[r] = yi != 0 ? zi : -zi;                                              \
+        }                                                                           \
+        for (int64_t r = B; r < GBO_TILE; r++) U[r] = 0;                            \
+        for (int64_t r = 0; r < GBO_TILE; r++) {                                    \
+            T u = U[r], v;                                                          \
+            GBO_VALUE(T, EXP, LOG1P, POW, GKIND, u, v)                              \
+            V[r] = v;                                                               \
+        }                                                                           \
+        for (int64_t r = 0; r < B; r++) {                                           \
+            T yi = y[i0 + r];                                                       \
+            T si = yi != 0 ? a_pos : a_neg;                                         \
+            double wi = HAS_W ? (double)w[i0 + r] : 1.0;                            \
+            T vi = si * V[r];                                                       \
+            if (HAS_W) vi *= w[i0 + r];                                             \
+            if (values) values[i0 + r] = (TO)vi;                                    \
+            total += (double)vi;                                                    \
+            weight += wi;                                                           \
+        }                                                                           \
+    }
+
 /* ----------------------------------------------------------------------------- softmax */
 
 /* Rows of a softmax (multiclass) focal loss, in tiles held class-major so that every inner loop
@@ -241,6 +284,22 @@ GBO_EXPORT int gbo_build_flags(void) { return GBO_VECTOR_MATH; }
         } else {                                                                                   \
             GBO_BY_GAMMA(GBO_BINARY_LOOP, T, TO, EXP, LOG1P, POW, 0)                               \
         }                                                                                          \
+        return (bad != 0) | ((soft != 0) << 1);                                                    \
+    }                                                                                              \
+    /* binary values: per-row s phi(u) into values (or NULL) and sums[0..1] += (sum, weight) */  \
+    GBO_EXPORT GBO_CLONES int gbo_binary_value_##SFX(int64_t n, const T *z, const T *y,            \
+                                                     const T *w, double a_pos_, double a_neg_,     \
+                                                     double g_, TO *values, double *sums) {        \
+        const T a_pos = (T)a_pos_, a_neg = (T)a_neg_, g = (T)g_;                                   \
+        int bad = 0, soft = 0;                                                                     \
+        double total = 0, weight = 0;                                                              \
+        if (w) {                                                                                   \
+            GBO_BY_GAMMA(GBO_VALUE_LOOP, T, TO, EXP, LOG1P, POW, 1)                                \
+        } else {                                                                                   \
+            GBO_BY_GAMMA(GBO_VALUE_LOOP, T, TO, EXP, LOG1P, POW, 0)                                \
+        }                                                                                          \
+        sums[0] += total;                                                                          \
+        sums[1] += weight;                                                                         \
         return (bad != 0) | ((soft != 0) << 1);                                                    \
     }                                                                                              \
     /* softmax: z and the outputs (n, K) with element strides (row, class); y class indices,   */  \

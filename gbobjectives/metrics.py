@@ -159,7 +159,10 @@ class LossMetric(Metric):
         return self.loss._check_labels(y_true, z)
 
     def _score(self, y, z, w):
-        return _weighted_mean(self.loss._loss(y, z), w)
+        # a loss may compute its weighted mean in one pass (the compiled binary kernels)
+        fast = getattr(self.loss, "_weighted_mean_loss", None)
+        value = fast(y, z, w) if fast is not None else None
+        return _weighted_mean(self.loss._loss(y, z), w) if value is None else value
 
 
 class MAPE(Metric):

@@ -73,6 +73,31 @@ def _kernel_fast(kernel: tuple, z: np.ndarray, prep: dict, ws: Any) -> tuple[np.
     return grad, hess
 
 
+def _kernel_values(constants: tuple, y: np.ndarray, z: np.ndarray) -> np.ndarray | None:
+    """The per-row loss values ``a_t phi(t z)`` from the compiled kernel, or None where it does
+    not apply (not built, soft labels)."""
+    if not compiled.available():
+        return None
+    z = np.ascontiguousarray(z, dtype=np.float64)
+    out = np.empty_like(z)
+    status, _, _ = compiled.binary_value(z, np.ascontiguousarray(y, dtype=np.float64), None, constants, out)
+    return None if status & compiled.SOFT_LABELS else out
+
+
+def _kernel_mean(constants: tuple, y: np.ndarray, z: np.ndarray, w: np.ndarray | None) -> float | None:
+    """The weighted mean loss (what the metrics report) from the compiled kernel, or None."""
+    if not compiled.available():
+        return None
+    z = np.ascontiguousarray(z, dtype=np.float64)
+    wk = None if w is None else np.ascontiguousarray(w, dtype=np.float64)
+    status, total, weight = compiled.binary_value(z, np.ascontiguousarray(y, dtype=np.float64), wk, constants)
+    if status & compiled.SOFT_LABELS:
+        return None
+    if not weight > 0:
+        raise ValueError("sample weights sum to zero: a weighted mean is undefined")
+    return total / weight
+
+
 def _kernel_public(kernel: tuple | None, y: np.ndarray, z: np.ndarray, w: np.ndarray | None):
     """The public float64 gradient and Hessian from the compiled kernel, or None where it does
     not apply (not built, soft labels: then the numpy formulas)."""
@@ -159,9 +184,15 @@ class WeightedLogLoss(BinaryLoss):
             raise ValueError(f"hessian must be one of {self.hessian_options}, got {self.hessian!r}")
         # the compiled kernel's constants: logloss is the focal kernel at gamma = 0
         self._kernel = focal_kernel_constants(0.0, self.hessian, (self._w_pos, self._w_neg))
+        self._values = (self._w_pos, self._w_neg, 0.0)
 
     def _loss(self, y: np.ndarray, z: np.ndarray) -> np.ndarray:
-        return _logloss(y, z, self._w_pos, self._w_neg)
+        out = _kernel_values(self._values, y, z)
+        return _logloss(y, z, self._w_pos, self._w_neg) if out is None else out
+
+    def _weighted_mean_loss(self, y: np.ndarray, z: np.ndarray, w: np.ndarray | None) -> float | None:
+        """The weighted mean loss in one compiled pass (None: the metric computes it itself)."""
+        return _kernel_mean(self._values, y, z, w)
 
     def _gradient_hessian(self, y, z, w):
         out = _kernel_public(self._kernel, y, z, w)
@@ -240,18 +271,26 @@ class FocalLoss(BinaryLoss):
             raise ValueError(f"hessian must be one of {self.hessian_options}, got {self.hessian!r}")
         # the compiled kernel's constants, None for the modes with cancelling terms
         self._kernel = focal_kernel_constants(self._gamma, self.hessian, (self._a_pos, self._a_neg))
+        self._values = (self._a_pos, self._a_neg, self._gamma)
 
     @staticmethod
     def _hard(y: np.ndarray) -> bool:
         return bool(np.all((y == 0) | (y == 1)))
 
     def _loss(self, y: np.ndarray, z: np.ndarray) -> np.ndarray:
+        out = _kernel_values(self._values, y, z)
+        if out is not None:
+            return out
         if self._gamma == 0:
             return _logloss(y, z, self._a_pos, self._a_neg)
         if self._hard(y):
             pos = y == 1
             return np.where(pos, self._a_pos, self._a_neg) * phi(np.where(pos, z, -z), self._gamma)
         return self._a_pos * y * phi(z, self._gamma) + self._a_neg * (1 - y) * phi(-z, self._gamma)
+
+    def _weighted_mean_loss(self, y: np.ndarray, z: np.ndarray, w: np.ndarray | None) -> float | None:
+        """The weighted mean loss in one compiled pass (None: the metric computes it itself)."""
+        return _kernel_mean(self._values, y, z, w)
 
     def _gradient_hessian(self, y, z, w):
         out = _kernel_public(self._kernel, y, z, w)
