@@ -167,7 +167,9 @@ for name, loss, y, z in [
     ("mfocal", gbo.MulticlassFocalLoss(gamma=2.0), ym, zm),
 ]:
     g, h = loss.gradient_hessian(y, z)
-    out[name] = [g.ravel().tolist(), h.ravel().tolist()]
+    wr = rng.uniform(0.2, 3.0, len(y))
+    metric = [gbo.LossMetric(loss)(y, z), gbo.LossMetric(loss)(y, z, wr)]
+    out[name] = [g.ravel().tolist(), h.ravel().tolist(), loss.loss(y, z).ravel().tolist(), metric]
 X = rng.normal(size=(400, 3))
 yx = (X[:, 0] + rng.normal(size=400) > 0).astype(float)
 bst = gbo.xgboost.train(gbo.FocalLoss(), {"max_depth": 2, "nthread": 1}, xgb.DMatrix(X, label=yx), 5)
@@ -192,7 +194,8 @@ def test_numpy_path_gives_the_same_values():
     assert pure["config"]["kernels"] == "numpy" and "GBOBJECTIVES_PURE_PYTHON" in pure["config"]["reason"]
     assert fast["config"]["kernels"] == "compiled"
     for name in ("logloss", "focal", "focal_gn", "mfocal"):
-        for a, b in zip(pure[name], fast[name]):
-            np.testing.assert_allclose(a, b, rtol=1e-13, atol=0, err_msg=name)
+        # gradient, Hessian, per-row values, the metric (weighted mean loss) without and with weights
+        for what, a, b in zip(("gradient", "hessian", "values", "metric"), pure[name], fast[name]):
+            np.testing.assert_allclose(a, b, rtol=1e-13, atol=0, err_msg=f"{name} {what}")
     # the engine path: float32 kernels against float64 numpy formulas, 5 rounds
     np.testing.assert_allclose(pure["xgb"], fast["xgb"], rtol=1e-5, atol=1e-6)
