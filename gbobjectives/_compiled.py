@@ -64,7 +64,10 @@ def _load() -> tuple[Any, str]:
         return None, f"disabled by {ENV}={os.environ[ENV]}"
     spec = importlib.util.find_spec("gbobjectives._kernels")
     if spec is None or not spec.origin:
-        return None, "not built (no C compiler when the package was installed)"
+        return None, (
+            "not built: no compiled gbobjectives._kernels next to this package (installed where no C "
+            "compiler was found, or imported from a source checkout that `pip install -e .` has not built)"
+        )
     try:
         lib = ctypes.CDLL(spec.origin)
     except OSError as exc:  # e.g. a glibc older than the one it was built against

@@ -116,7 +116,11 @@ GBO_EXPORT int gbo_build_flags(void) { return GBO_VECTOR_MATH; }
  * starts (tests/test_compiled.py checks bit-identity across thread counts). Loads and stores,
  * plain arithmetic (identical in scalar and vector form), run over the tile's real rows. */
 #define GBO_TILE 64
+#if defined(_MSC_VER)
+#define GBO_ALIGNED __declspec(align(64))
+#else
 #define GBO_ALIGNED __attribute__((aligned(64)))
+#endif
 
 /* ----------------------------------------------------------------------------- binary */
 
