@@ -100,6 +100,13 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def _cmd_config(args: argparse.Namespace) -> int:
+    from gbobjectives._config import show_config
+
+    show_config()
+    return 0
+
+
 def _loss_family_names() -> list[str]:
     """The loss names ``compare --losses`` accepts, from the loss registry (definition order)."""
     from gbobjectives.losses import registry
@@ -183,6 +190,11 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argpar
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     handlers["compare"] = _cmd_compare
+
+    p = sub.add_parser(
+        "config", help="which loss kernels (compiled or numpy) and how many threads are active, and the versions"
+    )
+    handlers["config"] = _cmd_config
     return parser, handlers
 
 

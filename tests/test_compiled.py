@@ -199,3 +199,14 @@ def test_numpy_path_gives_the_same_values():
             np.testing.assert_allclose(a, b, rtol=1e-13, atol=0, err_msg=f"{name} {what}")
     # the engine path: float32 kernels against float64 numpy formulas, 5 rounds
     np.testing.assert_allclose(pure["xgb"], fast["xgb"], rtol=1e-5, atol=1e-6)
+
+
+def test_cli_config_prints_the_active_path(capsys):
+    from gbobjectives.cli import main
+
+    assert main(["config"]) == 0
+    out = capsys.readouterr().out
+    lines = dict(line.split(None, 1) for line in out.strip().splitlines())
+    assert lines["kernels"].strip() == "compiled"
+    assert int(lines["threads"]) == gbo.show_config(print_config=False)["threads"] >= 1
+    assert "xgboost" in lines["packages"]
