@@ -15,7 +15,9 @@ reversed every other repeat), ratio of medians over ``--repeats``:
 * helper: ``gbo.xgboost.train`` / ``gbo.lightgbm.train`` (start score, our metric on the
   validation set).
 
-Also printed: microseconds per call of the objective and the metric adapters at these sizes.
+Also printed: microseconds per call of the objective and the metric adapters at these sizes,
+with the compiled kernels and (in a subprocess with ``GBOBJECTIVES_PURE_PYTHON=1``) on the numpy
+path that a machine without a C compiler gets.
 
 Run:  python benchmarks/speed_small.py [--rows 20000] [--rounds 300] [--repeats 5]
       [--out benchmarks/results/speed_small.md]
@@ -24,8 +26,11 @@ Run:  python benchmarks/speed_small.py [--rows 20000] [--rounds 300] [--repeats 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -117,6 +122,14 @@ def per_call_us(loss, X, y, Xv, yv) -> dict[str, float]:
     return out
 
 
+def per_call_numpy_path(rows: int, valid: int) -> dict[str, dict[str, float]]:
+    """:func:`per_call_us` in a subprocess on the numpy path (``GBOBJECTIVES_PURE_PYTHON=1``)."""
+    env = {**os.environ, "GBOBJECTIVES_PURE_PYTHON": "1"}
+    cmd = [sys.executable, __file__, "--per-call-json", "--rows", str(rows), "--valid", str(valid)]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True, cwd=os.path.dirname(__file__))
+    return json.loads(done.stdout)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, default=20_000)
@@ -124,8 +137,13 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=300)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--out", default="benchmarks/results/speed_small.md")
+    ap.add_argument("--per-call-json", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     X, y, Xv, yv = data(a.rows, a.valid)
+    if a.per_call_json:
+        print(json.dumps({name: per_call_us(loss, X, y, Xv, yv) for name, loss in LOSSES.items()}))
+        return
+    config = gbo.show_config(print_config=False)
     load0 = os.getloadavg()
     lines = [
         "# Training time at 20k rows with a validation set and our metric every round (issue 14)",
@@ -135,6 +153,7 @@ def main() -> None:
         f"- machine: {_cpu()}; load average before {tuple(round(v, 2) for v in load0)}",
         f"- python {platform.python_version()}, numpy {np.__version__}, xgboost {xgb.__version__}, "
         f"lightgbm {lgb.__version__}, gbobjectives {gbo.__version__}",
+        f"- loss kernels: {config['kernels']} ({config.get('vector_math', config.get('reason'))})",
         f"- {a.rows} training / {a.valid} validation rows x 20 float32 features, {a.rounds} rounds, 1 thread "
         "(engine and objective), XGBoost depth 4 (hist), LightGBM 15 leaves; whole trainings interleaved, "
         "medians",
@@ -169,6 +188,11 @@ def main() -> None:
         "|---|" + "---:|" * len(calls[0][1]),
     ]
     for name, c in calls:
+        lines.append(f"| {name} | " + " | ".join(f"{v:.0f}" for v in c.values()) + " |")
+    numpy_path = per_call_numpy_path(a.rows, a.valid)
+    lines += ["", "The same calls on the numpy path (no compiled kernels: `GBOBJECTIVES_PURE_PYTHON=1`):", ""]
+    lines += ["| loss | " + " | ".join(calls[0][1]) + " |", "|---|" + "---:|" * len(calls[0][1])]
+    for name, c in numpy_path.items():
         lines.append(f"| {name} | " + " | ".join(f"{v:.0f}" for v in c.values()) + " |")
     lines += ["", f"load average after {tuple(round(v, 2) for v in os.getloadavg())}"]
     text = "\n".join(lines) + "\n"

@@ -124,19 +124,25 @@ GBO_EXPORT int gbo_build_flags(void) { return GBO_VECTOR_MATH; }
 
 /* ----------------------------------------------------------------------------- binary */
 
+/* The tile of rows i0 .. i0 + B - 1 of a binary loss: u = t z (t = +-1 from the 0/1 label) in
+ * U, zero padding after the last row; flags non-finite scores and labels other than 0/1. */
+#define GBO_BINARY_TILE(T)                                                          \
+    const int64_t B = n - i0 < GBO_TILE ? n - i0 : GBO_TILE;                        \
+    GBO_ALIGNED T U[GBO_TILE];                                                      \
+    for (int64_t r = 0; r < B; r++) {                                               \
+        T zi = z[i0 + r], yi = y[i0 + r];                                           \
+        bad |= GBO_NONFINITE(zi);                                                   \
+        soft |= (yi != 0) & (yi != 1);                                              \
+        U[r] = yi != 0 ? zi : -zi;                                                  \
+    }                                                                               \
+    for (int64_t r = B; r < GBO_TILE; r++) U[r] = 0;
+
 /* Rows of a binary loss with hard labels: u = t z, row weight s = a_t (times w_i when given);
  * grad = -t s d1, hess = s max(d2, floor). */
 #define GBO_BINARY_LOOP(T, TO, EXP, LOG1P, POW, HAS_W, GKIND)                       \
     for (int64_t i0 = 0; i0 < n; i0 += GBO_TILE) {                                  \
-        const int64_t B = n - i0 < GBO_TILE ? n - i0 : GBO_TILE;                    \
-        GBO_ALIGNED T U[GBO_TILE], D1[GBO_TILE], D2[GBO_TILE];                      \
-        for (int64_t r = 0; r < B; r++) {                                           \
-            T zi = z[i0 + r], yi = y[i0 + r];                                       \
-            bad |= GBO_NONFINITE(zi);                                               \
-            soft |= (yi != 0) & (yi != 1);                                          \
-            U[r] = yi != 0 ? zi : -zi;                                              \
-        }                                                                           \
-        for (int64_t r = B; r < GBO_TILE; r++) U[r] = 0;                            \
+        GBO_BINARY_TILE(T)                                                          \
+        GBO_ALIGNED T D1[GBO_TILE], D2[GBO_TILE];                                   \
         for (int64_t r = 0; r < GBO_TILE; r++) {                                    \
             T u = U[r], d1, d2;                                                     \
             GBO_CORE(T, EXP, LOG1P, POW, GKIND, u, d1, d2)                          \
@@ -166,18 +172,12 @@ GBO_EXPORT int gbo_build_flags(void) { return GBO_VECTOR_MATH; }
     }
 
 /* Binary loss values s phi(u) per row (into `values` when given) and their sums in double:
- * sums[0] += sum of s phi(u), sums[1] += sum of w (of 1 without weights), in row order. */
+ * sums[0] += sum of s phi(u), sums[1] += sum of w (of 1 without weights), in float64 (four
+ * running sums over the rows' positions mod 4, then added: the same order on every call). */
 #define GBO_VALUE_LOOP(T, TO, EXP, LOG1P, POW, HAS_W, GKIND)                        \
     for (int64_t i0 = 0; i0 < n; i0 += GBO_TILE) {                                  \
-        const int64_t B = n - i0 < GBO_TILE ? n - i0 : GBO_TILE;                    \
-        GBO_ALIGNED T U[GBO_TILE], V[GBO_TILE];                                     \
-        for (int64_t r = 0; r < B; r++) {                                           \
-            T zi = z[i0 + r], yi = y[i0 + r];                                       \
-            bad |= GBO_NONFINITE(zi);                                               \
-            soft |= (yi != 0) & (yi != 1);                                          \
-            U[r] = yi != 0 ? zi : -zi;                                              \
-        }                                                                           \
-        for (int64_t r = B; r < GBO_TILE; r++) U[r] = 0;                            \
+        GBO_BINARY_TILE(T)                                                          \
+        GBO_ALIGNED T V[GBO_TILE];                                                  \
         for (int64_t r = 0; r < GBO_TILE; r++) {                                    \
             T u = U[r], v;                                                          \
             GBO_VALUE(T, EXP, LOG1P, POW, GKIND, u, v)                              \
@@ -186,13 +186,17 @@ GBO_EXPORT int gbo_build_flags(void) { return GBO_VECTOR_MATH; }
         for (int64_t r = 0; r < B; r++) {                                           \
             T yi = y[i0 + r];                                                       \
             T si = yi != 0 ? a_pos : a_neg;                                         \
-            double wi = HAS_W ? (double)w[i0 + r] : 1.0;                            \
-            T vi = si * V[r];                                                       \
-            if (HAS_W) vi *= w[i0 + r];                                             \
-            if (values) values[i0 + r] = (TO)vi;                                    \
-            total += (double)vi;                                                    \
-            weight += wi;                                                           \
+            if (HAS_W) si *= w[i0 + r];                                             \
+            V[r] *= si;                                                             \
         }                                                                           \
+        if (values)                                                                 \
+            for (int64_t r = 0; r < B; r++) values[i0 + r] = (TO)V[r];              \
+        /* four running sums in a fixed row pattern (r mod 4): deterministic */     \
+        for (int64_t r = 0; r < B; r++) acc[r & 3] += (double)V[r];                 \
+        if (HAS_W)                                                                  \
+            for (int64_t r = 0; r < B; r++) wacc[r & 3] += (double)w[i0 + r];       \
+        else                                                                        \
+            wacc[0] += (double)B;                                                   \
     }
 
 /* ----------------------------------------------------------------------------- softmax */
@@ -296,14 +300,14 @@ GBO_EXPORT int gbo_build_flags(void) { return GBO_VECTOR_MATH; }
                                                      double g_, TO *values, double *sums) {        \
         const T a_pos = (T)a_pos_, a_neg = (T)a_neg_, g = (T)g_;                                   \
         int bad = 0, soft = 0;                                                                     \
-        double total = 0, weight = 0;                                                              \
+        double acc[4] = {0, 0, 0, 0}, wacc[4] = {0, 0, 0, 0};                                      \
         if (w) {                                                                                   \
             GBO_BY_GAMMA(GBO_VALUE_LOOP, T, TO, EXP, LOG1P, POW, 1)                                \
         } else {                                                                                   \
             GBO_BY_GAMMA(GBO_VALUE_LOOP, T, TO, EXP, LOG1P, POW, 0)                                \
         }                                                                                          \
-        sums[0] += total;                                                                          \
-        sums[1] += weight;                                                                         \
+        sums[0] += (acc[0] + acc[1]) + (acc[2] + acc[3]);                                          \
+        sums[1] += (wacc[0] + wacc[1]) + (wacc[2] + wacc[3]);                                      \
         return (bad != 0) | ((soft != 0) << 1);                                                    \
     }                                                                                              \
     /* softmax: z and the outputs (n, K) with element strides (row, class); y class indices,   */  \

@@ -102,6 +102,17 @@ def test_name_and_exactness_flags():
     assert not gbo.HuberLoss().hessian_is_exact and gbo.HuberLoss(hessian="exact").hessian_is_exact
 
 
+def test_name_follows_the_parameters_after_it_was_read():
+    # the name is kept once computed (the metric adapters report it every round)
+    loss = gbo.FocalLoss(gamma=2.0)
+    assert loss.name == "focal(gamma=2)"
+    loss.set_params(gamma=3.0)
+    assert loss.name == "focal(gamma=3)"
+    loss.alpha = 0.25  # a parameter set directly (as scikit-learn's clone does through __init__)
+    assert loss.name == "focal(gamma=3,alpha=0.25)"
+    assert gbo.LossMetric(loss).name == "focal(gamma=3,alpha=0.25)"
+
+
 # ---------------------------------------------------------------------- class-balanced weights
 def test_class_balanced_weights_sum_to_k():
     """Weights sum to the number of classes and rarer classes weigh more."""

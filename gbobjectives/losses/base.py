@@ -155,9 +155,23 @@ class Loss(ObjectiveAdapters):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
 
+    def __setattr__(self, key: str, value: Any) -> None:
+        # a public attribute is a parameter: the cached name (below) no longer holds
+        if not key.startswith("_"):
+            self.__dict__.pop("_name_cache", None)
+        object.__setattr__(self, key, value)
+
     @property
     def name(self) -> str:
-        """Short name with parameters, used for metric names, e.g. ``focal(gamma=2,alpha=0.25)``."""
+        """Short name with parameters, used for metric names, e.g. ``focal(gamma=2,alpha=0.25)``.
+
+        Kept once computed (the metric adapters report it every round), until a parameter is set."""
+        cached = self.__dict__.get("_name_cache")
+        if cached is None:
+            cached = self.__dict__["_name_cache"] = self._format_name()
+        return cached
+
+    def _format_name(self) -> str:
         parts = []
         for k, v in self.get_params().items():
             if k == "hessian" or v is None:
