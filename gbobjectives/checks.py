@@ -86,6 +86,9 @@ class AuditResult:
 
 def audit_points(loss: Loss, seed: int = 0, n_random: int = 200) -> tuple[np.ndarray, np.ndarray]:
     """Labels and raw scores covering the centre, the extreme margins (|z| up to 700) and kinks."""
+    own = getattr(loss, "_audit_points", None)
+    if callable(own):  # a loss with its own layout of raw scores (MultiQuantileLoss: (n, K))
+        return own(seed=seed, n_random=n_random)
     rng = np.random.default_rng(seed)
     extremes = np.array([30.0, 36.7, 37.0, 40.0, 50.0, 100.0, 300.0, 700.0])
     if loss.task == "binary":

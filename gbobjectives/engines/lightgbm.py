@@ -247,6 +247,10 @@ def train(
     if loss.task == "multiclass" and y_raw is not None and np.size(y_raw):
         n_classes = _common.n_classes_for(loss, k_param, y_raw)
         params["num_class"] = n_classes
+    elif (k_out := _common.n_outputs_of(loss, k_param, "num_class")) is not None:
+        # K outputs per round (MultiQuantileLoss): LightGBM's multiclass layout, trees of class
+        # k holding output k; the custom objective leaves the labels unchecked (measured)
+        params["num_class"] = n_classes = k_out
     elif k_param is not None:
         params["num_class"] = k_param
     start = _common.start_score(loss, y_raw, w_raw, n_classes, _ENGINE)  # before any tree is built

@@ -216,6 +216,9 @@ def train(
     if loss.task == "multiclass" and y_raw.size:
         n_classes = _common.n_classes_for(loss, params.get("num_class"), y_raw)
         params["num_class"] = n_classes
+    k_out = _common.n_outputs_of(loss, params.get("num_target"))
+    if k_out is not None:  # one output per quantile (MultiQuantileLoss): one tree each per round
+        params["num_target"] = k_out
     # validates the labels before any tree is built
     start = _common.start_score(loss, y_raw, w_raw, n_classes, _ENGINE)
     if xgb_model is None and "base_score" not in params:

@@ -1,0 +1,339 @@
+"""Several quantiles from one model: :class:`MultiQuantileLoss` (K outputs, raw scores (n, K))."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from gbobjectives._numerics import sigmoid
+from gbobjectives._validation import check_float_array
+from gbobjectives.links import CumulativeSoftplusLink, SortedRowsLink
+from gbobjectives.losses._fast import Workspace
+from gbobjectives.losses._focal_math import HESSIAN_FLOOR
+from gbobjectives.losses._solvers import weighted_quantile
+from gbobjectives.losses.base import RegressionLoss
+from gbobjectives.losses.regression import (
+    _check_hessian,
+    _mm_scale,
+    _power_of_two,
+    _quantile_mm,
+    _root_residual_sums,
+)
+
+__all__ = ["MultiQuantileLoss", "check_quantiles"]
+
+#: ways to keep the K predicted quantiles from crossing (see MultiQuantileLoss)
+NONCROSSING = ("sort", "monotone")
+
+
+def check_quantiles(quantiles: Any, name: str = "quantiles") -> np.ndarray:
+    """``quantiles`` as a read-only float64 array: a non-empty 1-D sequence of real numbers,
+    each in (0, 1), strictly increasing. ``TypeError``/``ValueError`` name ``name`` otherwise.
+
+    >>> check_quantiles([0.1, 0.5, 0.9]).tolist()
+    [0.1, 0.5, 0.9]
+    """
+    if isinstance(quantiles, (str, bytes)) or not isinstance(quantiles, (Sequence, np.ndarray)):
+        raise TypeError(f"{name} must be a sequence of numbers in (0, 1), e.g. [0.1, 0.5, 0.9]; got {quantiles!r}")
+    if any(isinstance(q, (bool, np.bool_)) for q in np.ravel(np.asarray(quantiles, dtype=object))):
+        raise TypeError(f"{name} must hold real numbers, got {quantiles!r}")
+    try:
+        taus = np.array(quantiles, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must hold real numbers, got {quantiles!r}") from None
+    if taus.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {taus.shape}")
+    if taus.size == 0:
+        raise ValueError(f"{name} is empty: give at least one quantile in (0, 1)")
+    bad = ~((taus > 0.0) & (taus < 1.0))  # (NaN is bad too)
+    if bad.any():
+        raise ValueError(f"{name} must lie in the open interval (0, 1); got {taus[bad].tolist()!r}")
+    if taus.size > 1 and not np.all(np.diff(taus) > 0):
+        raise ValueError(f"{name} must be strictly increasing, got {taus.tolist()!r}")
+    taus.flags.writeable = False
+    return taus
+
+
+def _softplus_inverse(d: np.ndarray) -> np.ndarray:
+    """``log(expm1(d))`` for ``d > 0``, without overflow (``d + log1p(-exp(-d))``)."""
+    return d + np.log(-np.expm1(-d))
+
+
+class MultiQuantileLoss(RegressionLoss):
+    r"""K quantiles ``tau_1 < ... < tau_K`` from ONE model: raw scores of shape (n, K).
+
+    .. math:: \ell(y, z) = \sum_{k=1}^K \rho_{\tau_k}(y - q_k(z)),
+              \quad \rho_\tau(u) = u\,(\tau - \mathbb{1}[u < 0])
+
+    Predicted quantiles never cross; ``noncrossing=`` says how:
+
+    * ``"sort"`` (default): ``q_k = z_k``, each column trained on its own pinball loss (convex,
+      exact subgradients ``1[z_k >= y] - tau_k``), and ``inverse_link`` sorts each row. Sorting
+      never increases the summed pinball loss of a row: for ``q_i > q_j`` with
+      ``tau_i < tau_j``, swapping the two lowers it by ``(q_i - q_j)(tau_j - tau_i) > 0`` (the
+      ``|u|/2`` parts are unchanged). Training, the loss and the metrics see the raw columns.
+    * ``"monotone"``: ``q_1 = z_1``, ``q_k = q_{k-1} + softplus(z_k)``, non-decreasing by
+      construction (:class:`~gbobjectives.links.CumulativeSoftplusLink`); the chain rule gives
+      ``g_1 = sum_k g^q_k`` and ``g_j = sigmoid(z_j) sum_{k >= j} g^q_k``.
+
+    ``benchmarks/results/multiquantile.md`` measures both against XGBoost's built-in
+    multi-quantile model: ``"sort"`` is the more accurate (and the convex one).
+
+    Hessians (``hessian=``), per quantile ``k``:
+
+    * ``"mm"`` (default): :class:`~gbobjectives.QuantileLoss`'s majorize-minimize curvature,
+      its residual scale ``S_k = (sum w sqrt|q_k - y| / sum w)^2`` computed per quantile from all
+      rows of the call (for an engine: all training rows, every round),
+      :math:`h_k = \max(\tanh(x)/x, \epsilon)/(2 c S_k)`, :math:`x = |q_k - y|/(c S_k)`,
+      c = 0.2. ``"sort"``: the engines get column k times the power of two nearest to S_k (one
+      tree per output, so the same Newton steps). ``"monotone"``: the diagonal of
+      ``J^T diag(h) J`` (``h_1 = sum_k h_k``, ``h_j = sigmoid(z_j)^2 sum_{k >= j} h_k``, floored
+      at 1e-16), all columns times one power of two (nearest the geometric mean of the S_k).
+    * ``"constant"``: 1 per quantile (through the same chain rule for ``"monotone"``).
+    * ``"exact"``: 0 for ``"sort"``; ``sigmoid'(z_j) sum_{k >= j} g^q_k`` (any sign) for
+      ``"monotone"``.
+
+    ``init_score`` is the (K,) vector of exact weighted tau_k-quantiles of y (each the smallest
+    ``y_(i)`` whose cumulative weight reaches tau_k W: non-decreasing in k). ``"monotone"``
+    returns the raw scores of those quantiles; a zero gap between two of them (ties in y) is
+    raised to 1e-9 times the spread of y (softplus never reaches 0), so its start is exact up
+    to that.
+
+    Engines: ``gbobjectives.xgboost.train`` trains one tree per output and round
+    (``num_target=K``, a length-K ``base_score``), ``gbobjectives.lightgbm.train`` K trees per
+    round (``num_class=K`` with this custom objective; LightGBM does not check the labels
+    against it), ``BoostedRegressor(loss=MultiQuantileLoss(...)).predict`` returns (n, K).
+
+    Example
+    -------
+    >>> loss = MultiQuantileLoss(quantiles=[0.1, 0.5, 0.9])
+    >>> loss.init_score([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0]).tolist()
+    [1.0, 5.0, 9.0]
+    >>> loss.inverse_link([[3.0, 1.0, 2.0]]).tolist()  # sorted: quantiles never cross
+    [[1.0, 2.0, 3.0]]
+    >>> loss.loss([2.0], [[1.0, 2.0, 3.0]]).round(6).tolist()  # 0.1*1 + 0 + 0.1*1
+    [0.2]
+    """
+
+    short_name = "multi_quantile"
+    aliases = ("multiquantile", "quantiles")
+    hessian_options = ("mm", "constant", "exact")
+    init_score_method = "weighted_quantile"  # at each of quantile_levels
+    example_params = (
+        {"quantiles": [0.1, 0.5, 0.9]},
+        {"quantiles": [0.05, 0.25, 0.5, 0.75, 0.95], "noncrossing": "monotone"},
+    )
+
+    def __init__(self, quantiles: Sequence[float] = (0.1, 0.5, 0.9), hessian: str = "mm", noncrossing: str = "sort"):
+        self.quantiles = quantiles
+        self.hessian = hessian
+        self.noncrossing = noncrossing
+        self._validate_params()
+
+    def _validate_params(self) -> None:
+        self._taus = check_quantiles(self.quantiles)
+        _check_hessian(self)
+        if self.noncrossing not in NONCROSSING:
+            raise ValueError(f"noncrossing must be one of {NONCROSSING}, got {self.noncrossing!r}")
+
+    # ------------------------------------------------------------------ shape and names
+    @property
+    def n_outputs(self) -> int:
+        """K, the number of quantiles: raw scores and predictions are (n, K)."""
+        return int(self._taus.size)
+
+    @property
+    def quantile_levels(self) -> tuple[float, ...]:
+        """The quantiles tau_1 < ... < tau_K; ``init_score`` is the weighted quantile at each."""
+        return tuple(float(t) for t in self._taus)
+
+    @property
+    def link(self) -> Any:  # type: ignore[override]
+        return SortedRowsLink() if self.noncrossing == "sort" else CumulativeSoftplusLink()
+
+    @property
+    def hessian_uses_all_rows(self) -> bool:
+        return self.hessian == "mm"
+
+    def _check_raw(self, raw_prediction: Any) -> np.ndarray:
+        z = check_float_array("raw_prediction", raw_prediction, ndim=(1, 2))
+        K = self.n_outputs
+        if z.ndim == 1 and K == 1:
+            z = z[:, None]
+        if z.ndim != 2 or z.shape[1] != K:
+            raise ValueError(
+                f"raw_prediction must be 2-D (n, {K}) for {type(self).__name__} with {K} quantiles, got shape {z.shape}"
+            )
+        return z
+
+    # ------------------------------------------------------------------ the quantiles q(z)
+    def _q(self, z: np.ndarray) -> np.ndarray:
+        """The quantiles from the raw scores (float64, (n, K))."""
+        if self.noncrossing == "sort":
+            return z
+        return self.link.inverse(z)
+
+    def raw_from_quantiles(self, q: Any) -> np.ndarray:
+        """Raw scores whose quantiles are ``q`` ((K,) or (n, K), non-decreasing along the last
+        axis): ``q`` itself for ``"sort"``, ``[q_1, softplus^-1(q_k - q_{k-1})]`` for
+        ``"monotone"``, a zero gap raised to 1e-9 times the spread (see the class docstring)."""
+        q = np.asarray(q, dtype=np.float64)
+        if self.noncrossing == "sort" or q.shape[-1] == 1:
+            return q.copy()
+        gaps = np.diff(q, axis=-1)
+        if np.any(gaps < 0):
+            raise ValueError("q must be non-decreasing along its last axis")
+        spread = float(np.max(q) - np.min(q))
+        floor = 1e-9 * (spread if spread > 0 else max(1.0, float(np.max(np.abs(q)))))
+        return np.concatenate([q[..., :1], _softplus_inverse(np.maximum(gaps, floor))], axis=-1)
+
+    # ------------------------------------------------------------------ mathematics
+    def _loss(self, y, z):
+        r = y[:, None] - self._q(z)
+        return np.sum(np.maximum(self._taus * r, (self._taus - 1.0) * r), axis=1)
+
+    def _scales(self, y: np.ndarray, q: np.ndarray, w: np.ndarray | None, reduce: Any = None) -> tuple[float, ...]:
+        """Per quantile, ``S_k`` from ``(sum w sqrt|q_k - y|, sum w)`` (summed across workers by
+        ``reduce``)."""
+        sums = np.concatenate([_root_residual_sums(y, np.ascontiguousarray(q[:, k]), w) for k in range(q.shape[1])])
+        if reduce is not None:
+            sums = reduce(sums)
+        return tuple(_mm_scale(float(sums[2 * k]), float(sums[2 * k + 1])) for k in range(q.shape[1]))
+
+    def _round_statistics(self, y, z, w, reduce=None):
+        """``{"scales": (S_1, ..., S_K)}`` for the MM curvature (``hessian="mm"``), else None."""
+        if self.hessian != "mm":
+            return None
+        q = self._q(np.asarray(z, dtype=np.float64) if self.noncrossing == "monotone" else z)
+        return {"scales": self._scales(y, q, w, reduce)}
+
+    def _per_quantile(
+        self,
+        q: np.ndarray,
+        y: np.ndarray,
+        w: np.ndarray | None,
+        scales: Any,
+        engine: bool,
+        gain: float = 1.0,
+        ws: Workspace | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Weighted pinball subgradients and Hessians per quantile column, in ``q``'s dtype
+        (``engine=True``: column k times the power of two nearest to ``S_k``)."""
+        n, K = q.shape
+        g = np.empty((n, K), q.dtype)
+        h = np.empty((n, K), q.dtype)
+        if self.hessian == "mm":
+            ws = Workspace() if ws is None else ws
+            for k in range(K):
+                gk, hk = _quantile_mm(q[:, k], y, w, float(self._taus[k]), scales[k], ws, engine, gain)
+                g[:, k], h[:, k] = gk, hk
+            return g, h
+        np.subtract(q >= y[:, None], self._taus.astype(q.dtype), out=g)
+        h[...] = 0.0 if self.hessian == "exact" else 1.0
+        if gain != 1.0:
+            g *= gain
+            h *= gain
+        if w is not None:
+            g *= w[:, None]
+            h *= w[:, None]
+        return g, h
+
+    def _monotone(
+        self, y: np.ndarray, z: np.ndarray, w: np.ndarray | None, scales: Any, gain: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The chain rule through ``q = cumsum([z_1, softplus(z_2..K)])`` (float64)."""
+        q = self._q(z)
+        gq, hq = self._per_quantile(q, y, w, scales, engine=False, gain=gain)
+        # suffix sums: column j collects the quantiles k >= j that z_j moves
+        g_suf = np.cumsum(gq[:, ::-1], axis=1)[:, ::-1]
+        s = np.ones_like(z)
+        s[:, 1:] = sigmoid(z[:, 1:])
+        grad = g_suf * s
+        if self.hessian == "exact":
+            hess = np.zeros_like(z)
+            hess[:, 1:] = sigmoid(z[:, 1:]) * sigmoid(-z[:, 1:]) * g_suf[:, 1:]
+            return grad, hess
+        h_suf = np.cumsum(hq[:, ::-1], axis=1)[:, ::-1]
+        hess = np.maximum(h_suf * (s * s), HESSIAN_FLOOR * (gain if w is None else gain * w[:, None]))
+        return grad, hess
+
+    def _gradient_hessian(self, y, z, w):
+        scales = None
+        if self.hessian == "mm":
+            scales = self._round_statistics(y, z, w)["scales"]
+        if self.noncrossing == "monotone":
+            return self._monotone(y, z, w, scales, 1.0)
+        return self._per_quantile(z, y, w, scales, engine=False)
+
+    # ------------------------------------------------------------------ engine fast path
+    def _prepare_labels(self, y, w, dtype):
+        prep = super()._prepare_labels(y, w, dtype)
+        prep["y_t"] = y.astype(dtype)
+        prep["w_t"] = None if w is None else w.astype(dtype)
+        return prep
+
+    def _gradient_hessian_fast(self, z, prep, ws):
+        scales = prep.get("scales")
+        engine = prep.get("engine_units", True)
+        if self.noncrossing == "monotone":
+            gain = 1.0
+            if scales is not None and engine:
+                gain = _power_of_two(float(np.exp(np.mean(np.log(scales)))))
+            return self._monotone(prep["y"], np.asarray(z, np.float64), prep["w"], scales, gain)
+        in_range = scales is None or all(1e-30 < s < 1e30 for s in scales)
+        if z.dtype == np.float32 and in_range and "y_t" in prep and prep["y_t"].dtype == z.dtype:
+            return self._per_quantile(z, prep["y_t"], prep["w_t"], scales, engine, ws=ws)
+        # 1/(cS) or the engine factor would leave float32's range: float64
+        return self._per_quantile(np.asarray(z, np.float64), prep["y"], prep["w"], scales, engine, ws=ws)
+
+    # ------------------------------------------------------------------ start and evaluation
+    def _init_score(self, y, w):
+        q = np.array([weighted_quantile(y, w, float(t)) for t in self._taus])
+        return self.raw_from_quantiles(q)
+
+    def pinball_per_quantile(self, y_true: Any, raw_prediction: Any, sample_weight: Any = None) -> np.ndarray:
+        """The weighted mean pinball loss of each predicted quantile (after ``inverse_link``),
+        shape (K,)."""
+        y, z, w = self._check_inputs(y_true, raw_prediction, sample_weight)
+        r = y[:, None] - self.inverse_link(z)
+        per = np.maximum(self._taus * r, (self._taus - 1.0) * r)
+        return np.average(per, axis=0, weights=w)
+
+    def coverage(self, y_true: Any, raw_prediction: Any, sample_weight: Any = None) -> np.ndarray:
+        """The weighted fraction of rows with ``y <= q_k`` for each predicted quantile (after
+        ``inverse_link``), shape (K,): calibrated quantiles give about ``tau_k``."""
+        y, z, w = self._check_inputs(y_true, raw_prediction, sample_weight)
+        below = (y[:, None] <= self.inverse_link(z)).astype(np.float64)
+        return np.average(below, axis=0, weights=w)
+
+    # ------------------------------------------------------------------ derivative audit
+    def _kinks(self, y: np.ndarray) -> np.ndarray | None:
+        # "sort": every column has its kink at z_k = y; "monotone": the kinks of column j lie
+        # where some q_k(z) = y, which depends on the other columns (not declared)
+        return y[:, None] if self.noncrossing == "sort" else None
+
+    def _audit_points(self, seed: int = 0, n_random: int = 200) -> tuple[np.ndarray, np.ndarray]:
+        """Labels (n,) and raw scores (n, K) for :func:`gbobjectives.check_gradients`: residuals
+        from -700 to 700, kinks of every column (``"sort"``), log-gaps from -40 to 40
+        (``"monotone"``)."""
+        rng = np.random.default_rng(seed)
+        K = self.n_outputs
+        extremes = np.array([30.0, 36.7, 37.0, 40.0, 50.0, 100.0, 300.0, 700.0])
+        r = np.concatenate([np.linspace(-6, 6, 121), extremes, -extremes, rng.normal(0, 3, n_random)])
+        y = rng.normal(0.0, 5.0, size=r.size)
+        z = y[:, None] + r[:, None] + rng.normal(0.0, 2.0, size=(r.size, K))
+        if self.noncrossing == "monotone":
+            z[:, 1:] = rng.choice(np.concatenate([np.linspace(-40, 40, 41), [-300.0, 300.0]]), size=(r.size, K - 1))
+            return y, z
+        h = float(np.finfo(np.float64).eps) ** 0.2
+        y_k = rng.normal(0.0, 5.0, size=64)
+        offsets = np.array([0.0, 1e-3, 0.5, 1.0, 3.0, 3.9, 4.1, 6.0, 50.0]) * h
+        offsets = np.concatenate([offsets, -offsets[1:]])
+        kz = y_k[:, None, None] + offsets[None, :, None] + np.zeros((1, 1, K))
+        kz = kz.reshape(-1, K)
+        # the other columns away from their own kinks in half of the rows
+        kz[::2, 1:] += rng.choice([-1.0, 1.0], size=(kz[::2].shape[0], K - 1))
+        y = np.concatenate([y, np.repeat(y_k, offsets.size)])
+        return y, np.vstack([z, kz])
