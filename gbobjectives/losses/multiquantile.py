@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from gbobjectives._numerics import sigmoid
+from gbobjectives._numerics import sigmoid, softplus
 from gbobjectives._validation import check_float_array
 from gbobjectives.links import CumulativeSoftplusLink, SortedRowsLink
 from gbobjectives.losses._fast import Workspace
@@ -56,6 +56,10 @@ def check_quantiles(quantiles: Any, name: str = "quantiles") -> np.ndarray:
     return taus
 
 
+#: the raw score of a zero gap between two quantiles ("monotone"): softplus(-800) == 0.0
+_TIE = -800.0
+
+
 def _softplus_inverse(d: np.ndarray) -> np.ndarray:
     """``log(expm1(d))`` for ``d > 0``, without overflow (``d + log1p(-exp(-d))``)."""
     return d + np.log(-np.expm1(-d))
@@ -87,19 +91,20 @@ class MultiQuantileLoss(RegressionLoss):
       its residual scale ``S_k = (sum w sqrt|q_k - y| / sum w)^2`` computed per quantile from all
       rows of the call (for an engine: all training rows, every round),
       :math:`h_k = \max(\tanh(x)/x, \epsilon)/(2 c S_k)`, :math:`x = |q_k - y|/(c S_k)`,
-      c = 0.2. ``"sort"``: the engines get column k times the power of two nearest to S_k (one
-      tree per output, so the same Newton steps). ``"monotone"``: the diagonal of
-      ``J^T diag(h) J`` (``h_1 = sum_k h_k``, ``h_j = sigmoid(z_j)^2 sum_{k >= j} h_k``, floored
-      at 1e-16), all columns times one power of two (nearest the geometric mean of the S_k).
+      c = 0.2. ``"monotone"``: the diagonal of ``J^T diag(h) J`` (``h_1 = sum_k h_k``,
+      ``h_j = sigmoid(z_j)^2 sum_{k >= j} h_k``, floored at 1e-16). The engines get the pair
+      times the power of two nearest to the geometric mean of the ``S_k`` (the same Newton
+      steps; Hessians in the units of ``lambda`` / ``min_child_weight`` whatever the scale of y).
     * ``"constant"``: 1 per quantile (through the same chain rule for ``"monotone"``).
     * ``"exact"``: 0 for ``"sort"``; ``sigmoid'(z_j) sum_{k >= j} g^q_k`` (any sign) for
       ``"monotone"``.
 
     ``init_score`` is the (K,) vector of exact weighted tau_k-quantiles of y (each the smallest
     ``y_(i)`` whose cumulative weight reaches tau_k W: non-decreasing in k). ``"monotone"``
-    returns the raw scores of those quantiles; a zero gap between two of them (ties in y) is
-    raised to 1e-9 times the spread of y (softplus never reaches 0), so its start is exact up
-    to that.
+    returns the raw scores of those quantiles; a zero gap between two of them (ties in y) gets
+    the raw score -800, whose softplus is exactly 0.0 in float64: the start is exact, but
+    that gap stays frozen in training (its gradient ``sigmoid(-800)`` times the pinball terms
+    is 0) - one reason ``"sort"`` is the default.
 
     Engines: ``gbobjectives.xgboost.train`` trains one tree per output and round
     (``num_target=K``, a length-K ``base_score``), ``gbobjectives.lightgbm.train`` K trees per
@@ -178,16 +183,17 @@ class MultiQuantileLoss(RegressionLoss):
     def raw_from_quantiles(self, q: Any) -> np.ndarray:
         """Raw scores whose quantiles are ``q`` ((K,) or (n, K), non-decreasing along the last
         axis): ``q`` itself for ``"sort"``, ``[q_1, softplus^-1(q_k - q_{k-1})]`` for
-        ``"monotone"``, a zero gap raised to 1e-9 times the spread (see the class docstring)."""
+        ``"monotone"``, a zero gap -800 (softplus(-800) == 0.0; see the class docstring)."""
         q = np.asarray(q, dtype=np.float64)
         if self.noncrossing == "sort" or q.shape[-1] == 1:
             return q.copy()
         gaps = np.diff(q, axis=-1)
         if np.any(gaps < 0):
             raise ValueError("q must be non-decreasing along its last axis")
-        spread = float(np.max(q) - np.min(q))
-        floor = 1e-9 * (spread if spread > 0 else max(1.0, float(np.max(np.abs(q)))))
-        return np.concatenate([q[..., :1], _softplus_inverse(np.maximum(gaps, floor))], axis=-1)
+        # a tie: softplus(-800) is exactly 0 in float64 (exp(-800) underflows), so the tie is kept
+        with np.errstate(divide="ignore"):
+            log_gaps = np.where(gaps > 0, _softplus_inverse(np.where(gaps > 0, gaps, 1.0)), _TIE)
+        return np.concatenate([q[..., :1], log_gaps], axis=-1)
 
     # ------------------------------------------------------------------ mathematics
     def _loss(self, y, z):
@@ -215,19 +221,18 @@ class MultiQuantileLoss(RegressionLoss):
         y: np.ndarray,
         w: np.ndarray | None,
         scales: Any,
-        engine: bool,
         gain: float = 1.0,
         ws: Workspace | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Weighted pinball subgradients and Hessians per quantile column, in ``q``'s dtype
-        (``engine=True``: column k times the power of two nearest to ``S_k``)."""
+        """Weighted pinball subgradients and Hessians per quantile column, in ``q``'s dtype,
+        times ``gain`` (a power of two: exact)."""
         n, K = q.shape
         g = np.empty((n, K), q.dtype)
         h = np.empty((n, K), q.dtype)
         if self.hessian == "mm":
             ws = Workspace() if ws is None else ws
             for k in range(K):
-                gk, hk = _quantile_mm(q[:, k], y, w, float(self._taus[k]), scales[k], ws, engine, gain)
+                gk, hk = _quantile_mm(q[:, k], y, w, float(self._taus[k]), scales[k], ws, False, gain)
                 g[:, k], h[:, k] = gk, hk
             return g, h
         np.subtract(q >= y[:, None], self._taus.astype(q.dtype), out=g)
@@ -245,7 +250,7 @@ class MultiQuantileLoss(RegressionLoss):
     ) -> tuple[np.ndarray, np.ndarray]:
         """The chain rule through ``q = cumsum([z_1, softplus(z_2..K)])`` (float64)."""
         q = self._q(z)
-        gq, hq = self._per_quantile(q, y, w, scales, engine=False, gain=gain)
+        gq, hq = self._per_quantile(q, y, w, scales, gain)
         # suffix sums: column j collects the quantiles k >= j that z_j moves
         g_suf = np.cumsum(gq[:, ::-1], axis=1)[:, ::-1]
         s = np.ones_like(z)
@@ -265,7 +270,7 @@ class MultiQuantileLoss(RegressionLoss):
             scales = self._round_statistics(y, z, w)["scales"]
         if self.noncrossing == "monotone":
             return self._monotone(y, z, w, scales, 1.0)
-        return self._per_quantile(z, y, w, scales, engine=False)
+        return self._per_quantile(z, y, w, scales)
 
     # ------------------------------------------------------------------ engine fast path
     def _prepare_labels(self, y, w, dtype):
@@ -276,17 +281,23 @@ class MultiQuantileLoss(RegressionLoss):
 
     def _gradient_hessian_fast(self, z, prep, ws):
         scales = prep.get("scales")
-        engine = prep.get("engine_units", True)
+        gain = 1.0
+        if scales is not None and prep.get("engine_units", True):  # (False from CatBoost)
+            gain = self._engine_gain(scales)
         if self.noncrossing == "monotone":
-            gain = 1.0
-            if scales is not None and engine:
-                gain = _power_of_two(float(np.exp(np.mean(np.log(scales)))))
             return self._monotone(prep["y"], np.asarray(z, np.float64), prep["w"], scales, gain)
         in_range = scales is None or all(1e-30 < s < 1e30 for s in scales)
         if z.dtype == np.float32 and in_range and "y_t" in prep and prep["y_t"].dtype == z.dtype:
-            return self._per_quantile(z, prep["y_t"], prep["w_t"], scales, engine, ws=ws)
+            return self._per_quantile(z, prep["y_t"], prep["w_t"], scales, gain, ws)
         # 1/(cS) or the engine factor would leave float32's range: float64
-        return self._per_quantile(np.asarray(z, np.float64), prep["y"], prep["w"], scales, engine, ws=ws)
+        return self._per_quantile(np.asarray(z, np.float64), prep["y"], prep["w"], scales, gain, ws)
+
+    @staticmethod
+    def _engine_gain(scales: Sequence[float]) -> float:
+        """The power of two nearest to the geometric mean of the ``S_k``: the engines get the
+        pair times it (one factor for every column and row: the same Newton steps, Hessians in
+        the units of XGBoost's ``lambda`` / ``min_child_weight``, as for QuantileLoss)."""
+        return _power_of_two(float(np.exp(np.mean(np.log(np.asarray(scales, dtype=np.float64))))))
 
     # ------------------------------------------------------------------ start and evaluation
     def _init_score(self, y, w):
@@ -314,6 +325,23 @@ class MultiQuantileLoss(RegressionLoss):
         # where some q_k(z) = y, which depends on the other columns (not declared)
         return y[:, None] if self.noncrossing == "sort" else None
 
+    def _kinks_by_column(self, y: np.ndarray, z: np.ndarray) -> np.ndarray | None:
+        """``"monotone"``: for each column j, the values of ``z_j`` (the other columns fixed) at
+        which some ``q_k(z) = y`` (k >= j), shape (n, K, K) as [row, k, j], NaN where there is
+        none (``q_k`` moves with ``z_j`` only for k >= j, and by at most ``softplus(z_j)`` down).
+        ``"sort"``: None (its kinks, ``z_k = y``, are :meth:`_kinks`)."""
+        if self.noncrossing == "sort":
+            return None
+        q = self._q(np.asarray(z, dtype=np.float64))
+        n, K = q.shape
+        out = np.full((n, K, K), np.nan)
+        out[:, :, 0] = y[:, None] - (q - z[:, :1])  # q_k - z_1 does not depend on z_1
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            for j in range(1, K):
+                need = y[:, None] - (q[:, j:] - softplus(z[:, [j]]))  # softplus(z_j) that puts q_k at y
+                out[:, j:, j] = np.where(need > 0, _softplus_inverse(np.where(need > 0, need, 1.0)), np.nan)
+        return out
+
     def _audit_points(self, seed: int = 0, n_random: int = 200) -> tuple[np.ndarray, np.ndarray]:
         """Labels (n,) and raw scores (n, K) for :func:`gbobjectives.check_gradients`: residuals
         from -700 to 700, kinks of every column (``"sort"``), log-gaps from -40 to 40
@@ -326,7 +354,13 @@ class MultiQuantileLoss(RegressionLoss):
         z = y[:, None] + r[:, None] + rng.normal(0.0, 2.0, size=(r.size, K))
         if self.noncrossing == "monotone":
             z[:, 1:] = rng.choice(np.concatenate([np.linspace(-40, 40, 41), [-300.0, 300.0]]), size=(r.size, K - 1))
-            return y, z
+            # rows with some q_k exactly at y, and a hair either side
+            n_k = 64
+            zk = np.column_stack([rng.normal(0.0, 5.0, n_k), rng.uniform(-3.0, 3.0, (n_k, K - 1))])
+            k = rng.integers(0, K, n_k)
+            yk = self._q(zk)[np.arange(n_k), k]
+            yk = yk + np.array([0.0, 1e-9, -1e-9, 1e-3, -1e-3, 0.5, -0.5, 0.0])[np.arange(n_k) % 8]
+            return np.concatenate([y, yk]), np.vstack([z, zk])
         h = float(np.finfo(np.float64).eps) ** 0.2
         y_k = rng.normal(0.0, 5.0, size=64)
         offsets = np.array([0.0, 1e-3, 0.5, 1.0, 3.0, 3.9, 4.1, 6.0, 50.0]) * h
