@@ -319,6 +319,14 @@ class MultiQuantileLoss(RegressionLoss):
         below = (y[:, None] <= self.inverse_link(z)).astype(np.float64)
         return np.average(below, axis=0, weights=w)
 
+    def quantile_metrics(self) -> list[Any]:
+        """One :class:`~gbobjectives.metrics.QuantilePinball` per quantile and the
+        :class:`~gbobjectives.metrics.IntervalCoverage` of the outermost two, e.g. for
+        ``feval=[m.lightgbm_metric for m in loss.quantile_metrics()]``."""
+        from gbobjectives.metrics import IntervalCoverage, QuantilePinball  # (metrics imports no loss)
+
+        return [QuantilePinball(self, k) for k in range(self.n_outputs)] + [IntervalCoverage(self)]
+
     # ------------------------------------------------------------------ derivative audit
     def _kinks(self, y: np.ndarray) -> np.ndarray | None:
         # "sort": every column has its kink at z_k = y; "monotone": the kinks of column j lie
