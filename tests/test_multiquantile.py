@@ -358,3 +358,18 @@ def test_dask_start_scores_are_the_exact_quantiles():
     for loss in (MQ, MONO):
         got = gdask.init_score(loss, da.from_array(y, chunks=500), da.from_array(w, chunks=500), sketch_size=8)
         np.testing.assert_array_equal(got, loss.init_score(y, w))
+
+
+def test_plot_sums_over_the_quantiles_and_cli_arguments():
+    pytest.importorskip("matplotlib")
+    from gbobjectives.plotting import parse_loss_args, plot_loss
+
+    fig = plot_loss(MQ)
+    (line,) = [c for c in fig.axes[1].lines if c.get_gid() == "gradient 0"]
+    x, g = line.get_data()
+    # every quantile at y + r: sum_k (1[r >= 0] - tau_k) = 3 - 1.5 or -1.5
+    np.testing.assert_array_equal(g, np.where(x >= 0, 1.5, -1.5))
+    parsed = parse_loss_args(gbo.MultiQuantileLoss, ["--quantiles", "0.2,0.8", "--noncrossing", "monotone"])
+    assert parsed == gbo.MultiQuantileLoss([0.2, 0.8], noncrossing="monotone")
+    with pytest.raises(ValueError, match="quantiles"):
+        parse_loss_args(gbo.MultiQuantileLoss, ["--quantiles", "0.8,0.2"])

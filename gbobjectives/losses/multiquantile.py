@@ -329,6 +329,17 @@ class MultiQuantileLoss(RegressionLoss):
         below = (y[:, None] <= self.inverse_link(z)).astype(np.float64)
         return np.average(below, axis=0, weights=w)
 
+    def output_leaf_rules(self) -> list[Any] | None:
+        """Leaf refit (:mod:`gbobjectives.refit`): the rule of output k's trees, the exact
+        weighted tau_k-quantile of a leaf's residuals (``QuantileLoss(tau_k).leaf_value``), as
+        XGBoost's built-in multi-quantile objective refits its leaves. ``"sort"`` only: the raw
+        scores of ``"monotone"`` are log-gaps, not quantiles (None: no refit)."""
+        if self.noncrossing != "sort":
+            return None
+        from gbobjectives.losses.regression import QuantileLoss
+
+        return [QuantileLoss(float(t)) for t in self._taus]
+
     def quantile_metrics(self) -> list[Any]:
         """One :class:`~gbobjectives.metrics.QuantilePinball` per quantile and the
         :class:`~gbobjectives.metrics.IntervalCoverage` of the outermost two, e.g. for
