@@ -373,3 +373,73 @@ def test_plot_sums_over_the_quantiles_and_cli_arguments():
     assert parsed == gbo.MultiQuantileLoss([0.2, 0.8], noncrossing="monotone")
     with pytest.raises(ValueError, match="quantiles"):
         parse_loss_args(gbo.MultiQuantileLoss, ["--quantiles", "0.8,0.2"])
+
+
+# ------------------------------------------------------------------------------ leaf refit
+def test_refit_is_the_default_for_sort_only(split):
+    xgb = pytest.importorskip("xgboost")
+    from gbobjectives.refit import supports_refit
+
+    assert supports_refit(MQ) and not supports_refit(MONO)
+    X, y, _, _ = split
+    with pytest.raises(ValueError, match="leaf rule"):
+        gbo.xgboost.train(MONO, {}, xgb.DMatrix(X[:100], label=y[:100]), 1, refit_leaves=True)
+
+
+@pytest.mark.parametrize("engine", ["xgboost", "lightgbm"])
+def test_refit_sets_each_output_leaf_to_its_exact_quantile(engine, split):
+    """One round, learning rate 1, stumps: every leaf of output k's tree is the weighted
+    tau_k-quantile (midpoint of the minimisers) of the residuals y - start_k of its rows."""
+    X, y, _, _ = split
+    X, y = X[:400], y[:400]
+    w = np.random.default_rng(8).integers(1, 4, size=400).astype(np.float64)
+    start = MQ.init_score(y, w)
+    if engine == "xgboost":
+        xgb = pytest.importorskip("xgboost")
+        d = xgb.DMatrix(X, label=y, weight=w)
+        bst = gbo.xgboost.train(MQ, {"max_depth": 1, "eta": 1.0, "nthread": 1}, d, 1, verbose_eval=False)
+        raw = bst.predict(d, output_margin=True).astype(np.float64)
+        leaf = bst.predict(d, pred_leaf=True).reshape(400, 3)
+        tol = 4 * 2.0**-24 * np.abs(raw).max()  # float32 leaves and margins
+    else:
+        lgb = pytest.importorskip("lightgbm")
+        params = {"num_leaves": 2, "learning_rate": 1.0, "verbose": -1, "num_threads": 1, "min_data_in_leaf": 20}
+        bst = gbo.lightgbm.train(MQ, params, lgb.Dataset(X, label=y, weight=w), 1)
+        raw = bst.predict(X, raw_score=True)
+        leaf = bst.predict(X, pred_leaf=True).reshape(400, 3)
+        tol = 1e-12 * np.abs(raw).max()
+    for k, tau in enumerate(TAUS):
+        for node in np.unique(leaf[:, k]):
+            rows = leaf[:, k] == node
+            expected = start[k] + weighted_quantile(y[rows] - start[k], w[rows], tau, tie_break="midpoint")
+            np.testing.assert_allclose(raw[rows, k], expected, rtol=0, atol=tol)
+
+
+@pytest.mark.parametrize("engine", ["xgboost", "lightgbm"])
+def test_refit_metrics_see_the_refit_scores(engine, split):
+    """The (n, K) offsets: the last evaluation on a validation set equals the loss of the
+    final (refit, saved) model's raw scores on it."""
+    X, y, Xt, yt = split
+    X, y, Xt, yt = X[:600], y[:600], Xt[:300], yt[:300]
+    if engine == "xgboost":
+        xgb = pytest.importorskip("xgboost")
+        dv, hist = xgb.DMatrix(Xt, label=yt), {}
+        bst = gbo.xgboost.train(MQ, XGB_PARAMS, xgb.DMatrix(X, label=y), 20, evals=[(dv, "v")], evals_result=hist)
+        raw = bst.predict(xgb.DMatrix(Xt), output_margin=True)
+        last = hist["v"][MQ.name][-1]
+        atol = 5e-7 + 1e-5 * abs(last)  # XGBoost prints the metric with six decimals; float32 margins
+    else:
+        lgb = pytest.importorskip("lightgbm")
+        hist = {}
+        bst = gbo.lightgbm.train(
+            MQ,
+            LGB_PARAMS,
+            lgb.Dataset(X, label=y),
+            20,
+            valid_sets=[lgb.Dataset(Xt, label=yt)],
+            callbacks=[lgb.record_evaluation(hist)],
+        )
+        raw = bst.predict(Xt, raw_score=True)
+        last = hist["valid_0"][MQ.name][-1]
+        atol = 1e-7 * abs(last)  # as tests/test_refit.py for the single-output refit
+    assert np.mean(MQ.loss(yt, raw)) == pytest.approx(last, abs=atol)
