@@ -204,6 +204,7 @@ def test_metrics_per_quantile_and_coverage_by_hand():
     np.testing.assert_allclose(MQ.coverage(y, raw, w), [1 / 4, 3 / 4, 3 / 4])
     inside = (q[:, 0] <= y) & (y <= q[:, 2])  # rows 0, 1 (row 2 has weight 0, row 3 is above)
     assert gbo.IntervalCoverage(MQ)(y, raw, w) == pytest.approx(np.sum(w * inside) / np.sum(w))
+    assert gbo.IntervalCoverage(MQ)([0.0, 2.0], [[0.0, 1.0, 2.0]] * 2) == 1.0  # both ends inside
     assert gbo.IntervalCoverage(MQ, 1, 2).name == "coverage(0.5,0.9)"
     assert [m.name for m in MQ.quantile_metrics()] == [
         "pinball(0.1)",
