@@ -83,7 +83,9 @@ class MultiQuantileLoss(RegressionLoss):
       ``g_1 = sum_k g^q_k`` and ``g_j = sigmoid(z_j) sum_{k >= j} g^q_k``.
 
     ``benchmarks/results/multiquantile.md`` measures both against XGBoost's built-in
-    multi-quantile model: ``"sort"`` is the more accurate (and the convex one).
+    multi-quantile model (20k rows, 5 quantiles, 100 and 300 rounds): ``"sort"`` with the leaf
+    refit 0.985-1.006x its held-out pinball loss per quantile, coverage within 0.004, zero
+    crossing rows (the built-in, unsorted: 3-8 % of rows cross); ``"monotone"`` 1.19-1.78x.
 
     Hessians (``hessian=``), per quantile ``k``:
 
@@ -111,6 +113,12 @@ class MultiQuantileLoss(RegressionLoss):
     (``num_target=K``, a length-K ``base_score``), ``gbobjectives.lightgbm.train`` K trees per
     round (``num_class=K`` with this custom objective; LightGBM does not check the labels
     against it), ``BoostedRegressor(loss=MultiQuantileLoss(...)).predict`` returns (n, K).
+    With ``"sort"`` they refit each output's leaves by default (:mod:`gbobjectives.refit`,
+    :meth:`output_leaf_rules`): tree k's leaves become the learning rate times the exact
+    weighted tau_k-quantile of their residuals, as XGBoost's built-in does; the trees' splits
+    then come from the unit Hessian. Without the refit (plain ``xgb.train`` / ``lgb.train``, or
+    ``refit_leaves=False``) the MM curvature alone trains the leaves: 1.03-1.08x the built-in's
+    pinball loss in the tails at 100-300 rounds in the same benchmark.
 
     Example
     -------
