@@ -444,3 +444,15 @@ def test_refit_metrics_see_the_refit_scores(engine, split):
         last = hist["valid_0"][MQ.name][-1]
         atol = 1e-7 * abs(last)  # as tests/test_refit.py for the single-output refit
     assert np.mean(MQ.loss(yt, raw)) == pytest.approx(last, abs=atol)
+
+
+def test_catboost_and_compare_say_what_they_do_not_do(split):
+    X, y, _, _ = split
+    pytest.importorskip("catboost")
+    with pytest.raises(ValueError, match="3 outputs per row"):
+        gbo.BoostedRegressor(loss=MQ, engine="catboost", n_estimators=2).fit(X[:100], y[:100])
+    from gbobjectives.compare.candidates import make_candidates
+    from gbobjectives.compare.settings import CompareError
+
+    with pytest.raises(CompareError, match="outputs per row"):
+        make_candidates("regression", y, ["multi_quantile"])

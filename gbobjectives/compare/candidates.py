@@ -164,6 +164,12 @@ def _build_loss(name: str, tokens: list[str], task: str, y: np.ndarray) -> list[
     sweeps = [(k, values) for k, values in cls.sweep.items() if k not in given]
     grid = itertools.product(*[[f"--{k}={v}" for v in values] for k, values in sweeps])
     losses = [build(cls, [*extra, *point]) for point in grid]
+    if getattr(losses[0], "n_outputs", 1) > 1:
+        raise CompareError(
+            f"loss {name!r} has {losses[0].n_outputs} outputs per row (several quantiles in one model): "
+            "compare reports one prediction per row; see benchmarks/multiquantile.py for its comparison "
+            "with XGBoost's built-in multi-quantile model"
+        )
     try:  # the target must lie in the loss's label domain (e.g. no zeros for the relative error)
         losses[0].check_y(y)
     except ValueError as exc:
