@@ -303,7 +303,7 @@ def random_loss(draw):
     if cls is gbo.ExpectileLoss:
         params["expectile"] = draw(st.floats(0.001, 0.999))
     if cls is gbo.MultiQuantileLoss:
-        taus = draw(st.lists(st.floats(0.001, 0.999), min_size=1, max_size=5, unique=True))
+        taus = draw(st.lists(st.floats(0.001, 0.999), min_size=2, max_size=5, unique=True))
         params["quantiles"] = sorted(taus)
         params["noncrossing"] = draw(st.sampled_from(["sort", "monotone"]))
     return cls(**params)
@@ -330,8 +330,8 @@ def loss_with_points(draw):
         y = valid_labels(loss, np.array(draw(st.lists(st.floats(-1e4, 1e4), min_size=n, max_size=n))))
         r = np.array(draw(st.lists(margin, min_size=n, max_size=n))) * loss._length_scale()
         z = y + r
-        K = getattr(loss, "n_outputs", 1)
-        if K > 1 or z.ndim < 1 or isinstance(loss, gbo.MultiQuantileLoss):  # (n, K) raw scores
+        if isinstance(loss, gbo.MultiQuantileLoss):  # (n, K) raw scores: K - 1 more columns
+            K = loss.n_outputs
             rest = st.lists(st.floats(-40.0, 40.0), min_size=n * (K - 1), max_size=n * (K - 1))
             z = np.column_stack([z, np.array(draw(rest)).reshape(n, K - 1)])
     return loss, y, z, w

@@ -36,6 +36,7 @@ def _crossing_rows(q: np.ndarray) -> int:
     "quantiles,error",
     [
         ([], ValueError),
+        ([0.5], ValueError),  # one quantile: QuantileLoss
         ([0.5, 0.5], ValueError),
         ([0.9, 0.1], ValueError),
         ([0.0, 0.5], ValueError),
@@ -88,20 +89,9 @@ def test_parameters_names_and_registry():
 
 
 # ------------------------------------------------------------------------------ the mathematics
-def test_one_quantile_is_the_quantile_loss():
-    rng = np.random.default_rng(0)
-    y = rng.normal(size=300) * 5
-    z = y + rng.standard_t(2, size=300)
-    w = rng.uniform(0.1, 3, size=300)
-    one, q = gbo.MultiQuantileLoss([0.3]), gbo.QuantileLoss(0.3)
-    np.testing.assert_array_equal(one.loss(y, z[:, None], w), q.loss(y, z, w))
-    for mode in ("mm", "constant", "exact"):
-        g1, h1 = one.with_params(hessian=mode).gradient_hessian(y, z[:, None], w)
-        g0, h0 = q.with_params(hessian=mode).gradient_hessian(y, z, w)
-        np.testing.assert_array_equal(g1[:, 0], g0)
-        if mode != "mm":  # (the MM smoothing width differs: 0.5 here, 0.2 there)
-            np.testing.assert_array_equal(h1[:, 0], h0)
-    assert one.init_score(y, w).tolist() == [q.init_score(y, w)]
+def test_one_quantile_is_the_quantile_loss_not_this():
+    with pytest.raises(ValueError, match="QuantileLoss"):
+        gbo.MultiQuantileLoss([0.3])
 
 
 def test_sort_columns_are_independent_quantile_losses_with_their_own_scale():

@@ -28,9 +28,10 @@ __all__ = ["MultiQuantileLoss", "check_quantiles"]
 NONCROSSING = ("sort", "monotone")
 
 
-def check_quantiles(quantiles: Any, name: str = "quantiles") -> np.ndarray:
-    """``quantiles`` as a read-only float64 array: a non-empty 1-D sequence of real numbers,
-    each in (0, 1), strictly increasing. ``TypeError``/``ValueError`` name ``name`` otherwise.
+def check_quantiles(quantiles: Any, name: str = "quantiles", min_size: int = 1) -> np.ndarray:
+    """``quantiles`` as a read-only float64 array: a 1-D sequence of at least ``min_size`` real
+    numbers, each in (0, 1), strictly increasing. ``TypeError``/``ValueError`` name ``name``
+    otherwise.
 
     >>> check_quantiles([0.1, 0.5, 0.9]).tolist()
     [0.1, 0.5, 0.9]
@@ -45,8 +46,12 @@ def check_quantiles(quantiles: Any, name: str = "quantiles") -> np.ndarray:
         raise TypeError(f"{name} must hold real numbers, got {quantiles!r}") from None
     if taus.ndim != 1:
         raise ValueError(f"{name} must be 1-D, got shape {taus.shape}")
-    if taus.size == 0:
-        raise ValueError(f"{name} is empty: give at least one quantile in (0, 1)")
+    if taus.size < min_size:
+        what = "is empty" if taus.size == 0 else f"has {taus.size} entry"
+        raise ValueError(
+            f"{name} {what}: give at least {min_size} quantiles in (0, 1)"
+            + (" (for one quantile use QuantileLoss(quantile=tau))" if min_size > 1 else "")
+        )
     bad = ~((taus > 0.0) & (taus < 1.0))  # (NaN is bad too)
     if bad.any():
         raise ValueError(f"{name} must lie in the open interval (0, 1); got {taus[bad].tolist()!r}")
@@ -66,7 +71,7 @@ def _softplus_inverse(d: np.ndarray) -> np.ndarray:
 
 
 class MultiQuantileLoss(RegressionLoss):
-    r"""K quantiles ``tau_1 < ... < tau_K`` from ONE model: raw scores of shape (n, K).
+    r"""K >= 2 quantiles ``tau_1 < ... < tau_K`` from ONE model: raw scores of shape (n, K).
 
     .. math:: \ell(y, z) = \sum_{k=1}^K \rho_{\tau_k}(y - q_k(z)),
               \quad \rho_\tau(u) = u\,(\tau - \mathbb{1}[u < 0])
@@ -156,7 +161,8 @@ class MultiQuantileLoss(RegressionLoss):
         self._validate_params()
 
     def _validate_params(self) -> None:
-        self._taus = check_quantiles(self.quantiles)
+        # K >= 2: one quantile is QuantileLoss (the engines hand a single output over as (n,))
+        self._taus = check_quantiles(self.quantiles, min_size=2)
         _check_hessian(self)
         if self.noncrossing not in NONCROSSING:
             raise ValueError(f"noncrossing must be one of {NONCROSSING}, got {self.noncrossing!r}")
@@ -183,8 +189,6 @@ class MultiQuantileLoss(RegressionLoss):
     def _check_raw(self, raw_prediction: Any) -> np.ndarray:
         z = check_float_array("raw_prediction", raw_prediction, ndim=(1, 2))
         K = self.n_outputs
-        if z.ndim == 1 and K == 1:
-            z = z[:, None]
         if z.ndim != 2 or z.shape[1] != K:
             raise ValueError(
                 f"raw_prediction must be 2-D (n, {K}) for {type(self).__name__} with {K} quantiles, got shape {z.shape}"
