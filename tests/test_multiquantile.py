@@ -436,13 +436,43 @@ def test_refit_metrics_see_the_refit_scores(engine, split):
     assert np.mean(MQ.loss(yt, raw)) == pytest.approx(last, abs=atol)
 
 
-def test_catboost_and_compare_say_what_they_do_not_do(split):
+def test_catboost_says_it_trains_one_output(split):
     X, y, _, _ = split
     pytest.importorskip("catboost")
     with pytest.raises(ValueError, match="3 outputs per row"):
         gbo.BoostedRegressor(loss=MQ, engine="catboost", n_estimators=2).fit(X[:100], y[:100])
-    from gbobjectives.compare.candidates import make_candidates
-    from gbobjectives.compare.settings import CompareError
 
-    with pytest.raises(CompareError, match="outputs per row"):
-        make_candidates("regression", y, ["multi_quantile"])
+
+def test_compare_interval_rows(split):
+    """compare: a multi-quantile row and XGBoost's multi-quantile model with the same
+    quantiles (none on LightGBM or CatBoost), scored by the mean pinball over the quantiles and
+    the coverage of [first, last]; the chart pairs them in an interval panel."""
+    from gbobjectives.compare.candidates import make_candidates
+    from gbobjectives.compare.chart import _chart_rows
+    from gbobjectives.compare.training import _score, compare
+
+    X, y, _, _ = split
+    cands = make_candidates("regression", y, ["multi_quantile:quantiles=0.05,0.5,0.95"])
+    builtin, ours = cands[1], cands[2]
+    assert builtin.label == "builtin multi_quantile([0.05,0.5,0.95])" and builtin.quantiles == (0.05, 0.5, 0.95)
+    assert builtin.builtin == {"xgboost": {"objective": "reg:quantileerror", "quantile_alpha": [0.05, 0.5, 0.95]}}
+    assert [builtin.runs_on(e) for e in ("xgboost", "lightgbm", "catboost")] == [True, False, False]
+    assert [ours.runs_on(e) for e in ("xgboost", "lightgbm", "catboost")] == [True, True, False]
+    # scores by hand: the built-in's raw rows are sorted, ours go through the loss's link
+    yy = np.array([0.0, 1.5, 5.0])
+    raw = np.array([[1.0, -1.0, 0.0], [0.0, 2.0, 1.0], [0.0, 1.0, 2.0]])
+    q = np.sort(raw, axis=1)
+    taus = np.array([0.05, 0.5, 0.95])
+    r = yy[:, None] - q
+    for cand in (builtin, ours):
+        got = _score("regression", yy, raw, cand, 1.0)
+        assert got["pinball"] == pytest.approx(np.mean(np.maximum(taus * r, (taus - 1) * r)), rel=1e-15)
+        assert got["coverage"] == pytest.approx(2 / 3)  # rows 0 and 1 inside [q_0.05, q_0.95], not 2
+        assert got["interval_aim"] == pytest.approx(0.9) and np.isnan(got["rmse"])
+    res = compare(X[:600], y[:600], losses=["multi_quantile"], engines=["xgboost"], rounds=10)
+    pairs = _chart_rows(res, quantile=False, interval=True)
+    assert [(row["loss"], ref["loss"]) for row, ref in pairs] == [
+        ("builtin multi_quantile([0.1,0.5,0.9])", "builtin multi_quantile([0.1,0.5,0.9])"),
+        ("multi_quantile", "builtin multi_quantile([0.1,0.5,0.9])"),
+    ]
+    assert all(0 < row["pinball"] < 5 and 0 <= row["coverage"] <= 1 for row, _ in pairs)

@@ -14,6 +14,7 @@ from gbobjectives.losses._fast import Workspace
 from gbobjectives.losses._focal_math import HESSIAN_FLOOR
 from gbobjectives.losses._solvers import weighted_quantile
 from gbobjectives.losses.base import RegressionLoss
+from gbobjectives.losses.registry import Param
 from gbobjectives.losses.regression import (
     _check_hessian,
     _mm_scale,
@@ -140,6 +141,9 @@ class MultiQuantileLoss(RegressionLoss):
     aliases = ("multiquantile", "quantiles")
     hessian_options = ("mm", "constant", "exact")
     init_score_method = "weighted_quantile"  # at each of quantile_levels
+    #: XGBoost's multi-quantile objective (LightGBM has none; CatBoost's MultiQuantile is not
+    #: used: gbobjectives' CatBoost adapter trains one output for regression)
+    builtin_objectives = {"xgboost": {"objective": "reg:quantileerror", "quantile_alpha": Param("quantiles")}}
     example_params = (
         {"quantiles": [0.1, 0.5, 0.9]},
         {"quantiles": [0.05, 0.25, 0.5, 0.75, 0.95], "noncrossing": "monotone"},
