@@ -24,7 +24,16 @@ from gbobjectives.losses import (  # noqa: F401 - the loss classes are exported 
     WeightedLogLoss,
     class_balanced_weights,
 )
-from gbobjectives.metrics import MAPE, SMAPE, LogLossHit, LossMetric, Metric, PriorLogLoss
+from gbobjectives.metrics import (
+    MAPE,
+    SMAPE,
+    IntervalCoverage,
+    LogLossHit,
+    LossMetric,
+    Metric,
+    PriorLogLoss,
+    QuantilePinball,
+)
 from gbobjectives.sklearn import BoostedClassifier, BoostedRegressor, load_model
 
 __version__ = "0.1.0"
@@ -51,6 +60,8 @@ __all__ = [
     "SMAPE",
     "PriorLogLoss",
     "LogLossHit",
+    "QuantilePinball",
+    "IntervalCoverage",
     "xgboost",
     "lightgbm",
     "catboost",

@@ -343,7 +343,8 @@ def init_score(
       error source is rounding of float-weight sums when ``tau * W`` lies within ~n*eps*W of a
       cumulative weight; then it may return the neighbouring order statistic, as the
       single-machine ``np.cumsum`` may (either one minimises the pinball loss up to that
-      rounding).
+      rounding). A multi-quantile loss gets one such selection per quantile (its
+      ``quantile_levels``), returned as its (K,) start (``loss.raw_from_quantiles``).
 
     Parameters
     ----------
@@ -396,6 +397,10 @@ def _init_score_from_blocks(
             # holding those weights (computed on the workers, kept there)
             run = _reweighted_runner(run, loss, client, persist)
             W = float(np.sum(run.map(_block_weight_sum)))
+        levels = getattr(loss, "quantile_levels", None)
+        if levels is not None:  # several quantiles in one model (MultiQuantileLoss): one selection each
+            q = [_weighted_quantile(run, float(t), W, int(sketch_size), int(gather_limit)) for t in levels]
+            return loss.raw_from_quantiles(np.array(q))
         return _weighted_quantile(run, float(loss.quantile_level), W, int(sketch_size), int(gather_limit))
     return _root_find(run, loss, s["min"], s["max"])
 

@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from gbobjectives._numerics import sigmoid, softmax
+from gbobjectives._numerics import sigmoid, softmax, softplus
 
-__all__ = ["IdentityLink", "LogitLink", "SoftmaxLink"]
+__all__ = ["IdentityLink", "LogitLink", "SoftmaxLink", "SortedRowsLink", "CumulativeSoftplusLink"]
 
 
 def _raw(raw_prediction: Any) -> np.ndarray:
@@ -99,3 +99,43 @@ class SoftmaxLink:
         # rows with one +inf: a one-hot row (the limit); -inf entries elsewhere: exp(-inf) = 0
         finite_rows = softmax(np.where(n_pos[:, None] > 0, 0.0, z), axis=1)
         return np.where(n_pos[:, None] > 0, (z == np.inf).astype(np.float64), finite_rows)
+
+
+def _finite_rows(raw_prediction: Any) -> np.ndarray:
+    """(n, K) finite float64 raw scores (a 1-D array is one column); NaN/inf raise."""
+    z = IdentityLink().inverse(raw_prediction)
+    if z.ndim == 1:
+        z = z[:, None]
+    if z.ndim != 2:
+        raise ValueError(f"raw_prediction must be 2-D (n, K), got shape {z.shape}")
+    return z
+
+
+class SortedRowsLink:
+    """Several quantiles from one model (:class:`~gbobjectives.MultiQuantileLoss`): the predicted
+    quantiles are each row of raw scores sorted ascending, so they never cross.
+
+    >>> SortedRowsLink().inverse(np.array([[1.0, 3.0, 2.0]]))
+    array([[1., 2., 3.]])
+    """
+
+    name = "sorted_rows"
+
+    def inverse(self, raw_prediction: np.ndarray) -> np.ndarray:
+        return np.sort(_finite_rows(raw_prediction), axis=1)
+
+
+class CumulativeSoftplusLink:
+    """Monotone quantile parametrisation: ``q_1 = z_1``, ``q_k = q_{k-1} + softplus(z_k)``, so
+    ``q_1 <= q_2 <= ... <= q_K`` by construction (non-decreasing columns).
+
+    >>> CumulativeSoftplusLink().inverse(np.array([[1.0, 0.0]])).round(6)
+    array([[1.      , 1.693147]])
+    """
+
+    name = "cumulative_softplus"
+
+    def inverse(self, raw_prediction: np.ndarray) -> np.ndarray:
+        z = _finite_rows(raw_prediction)
+        inc = np.concatenate([z[:, :1], softplus(z[:, 1:])], axis=1)
+        return np.cumsum(inc, axis=1)

@@ -13,8 +13,10 @@ over rows) and has the adapters
   (name, value, higher_better).
 
 Shipped metrics: :class:`MAPE`, :class:`SMAPE` (regression), :class:`PriorLogLoss` and
-:class:`LogLossHit` (binary on (n,) logits or multiclass on (n, K) logits), and
-:class:`LossMetric`, the weighted mean of any loss (what ``loss.xgboost_metric`` reports).
+:class:`LogLossHit` (binary on (n,) logits or multiclass on (n, K) logits),
+:class:`QuantilePinball` and :class:`IntervalCoverage` (the quantiles of a
+``MultiQuantileLoss`` model, (n, K) raw scores), and :class:`LossMetric`, the weighted mean of
+any loss (what ``loss.xgboost_metric`` reports).
 
 Example
 -------
@@ -42,7 +44,7 @@ from gbobjectives._validation import (
     check_sample_weight,
 )
 
-__all__ = ["Metric", "LossMetric", "MAPE", "SMAPE", "PriorLogLoss", "LogLossHit"]
+__all__ = ["Metric", "LossMetric", "MAPE", "SMAPE", "PriorLogLoss", "LogLossHit", "QuantilePinball", "IntervalCoverage"]
 
 
 def _weighted_mean(values: np.ndarray, w: np.ndarray | None) -> float:
@@ -261,3 +263,105 @@ class LogLossHit(Metric):
         else:
             nll = logsumexp(z, axis=1) - z[np.arange(z.shape[0]), y]
         return float(np.exp(-_weighted_mean(nll, w)))
+
+
+class _QuantileMetric(Metric):
+    """Base of the metrics on the predicted quantiles of a K-output quantile loss
+    (:class:`~gbobjectives.MultiQuantileLoss`): raw scores (n, K) become quantiles through the
+    loss's link (sorted rows, or the monotone parametrisation); labels as the loss takes them."""
+
+    task = "regression"
+
+    def __init__(self, loss: Any) -> None:
+        if not hasattr(loss, "quantile_levels") or not hasattr(loss, "n_outputs"):
+            raise TypeError(f"loss must be a MultiQuantileLoss (a loss with several quantiles), got {loss!r}")
+        self.loss = loss
+
+    @property
+    def _label_checker(self) -> Any:
+        # shares the label cache entry with the loss's own objective on the same data set
+        return type(self.loss)._check_labels
+
+    def _check_raw(self, raw_prediction: Any) -> np.ndarray:
+        return self.loss._check_raw(raw_prediction)
+
+    def _check_labels(self, y_true: Any, z: np.ndarray) -> np.ndarray:
+        return self.loss._check_labels(y_true, z)
+
+    def _column(self, index: Any, name: str) -> int:
+        k = self.loss.n_outputs
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not -k <= int(index) < k:
+            raise ValueError(f"{name} must be an integer index of one of the {k} quantiles, got {index!r}")
+        return int(index) % k
+
+
+class QuantilePinball(_QuantileMetric):
+    r"""The weighted mean pinball loss of ONE predicted quantile of a multi-quantile model.
+
+    .. math:: \frac{\sum_i w_i\,\rho_{\tau_k}(y_i - q_{ik})}{\sum_i w_i}
+
+    with ``q = loss.inverse_link(raw)`` (sorted rows for ``noncrossing="sort"``); lower is
+    better. Named ``pinball(tau)``. ``loss.quantile_metrics()`` gives one per quantile.
+
+    >>> from gbobjectives import MultiQuantileLoss
+    >>> m = QuantilePinball(MultiQuantileLoss([0.1, 0.9]), index=1)
+    >>> m.name, round(m([0.0, 0.0], [[1.0, -1.0], [0.0, 2.0]]), 6)  # q rows: [-1, 1], [0, 2]
+    ('pinball(0.9)', 0.15)
+    """
+
+    short_name = "pinball"
+
+    def __init__(self, loss: Any, index: int = 0) -> None:
+        super().__init__(loss)
+        self.index = index
+        self._k = self._column(index, "index")
+
+    @property
+    def name(self) -> str:
+        return f"pinball({self.loss.quantile_levels[self._k]:g})"
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        return {"loss": self.loss, "index": self.index}
+
+    def _score(self, y, z, w):
+        tau = self.loss.quantile_levels[self._k]
+        r = y - self.loss.inverse_link(z)[:, self._k]
+        return _weighted_mean(np.maximum(tau * r, (tau - 1.0) * r), w)
+
+
+class IntervalCoverage(_QuantileMetric):
+    r"""The weighted fraction of labels inside the predicted interval ``[q_lower, q_upper]``
+    of a multi-quantile model (default: the lowest and the highest quantile).
+
+    .. math:: \frac{\sum_i w_i\,\mathbb{1}[q_{i,\mathrm{lower}} \le y_i \le q_{i,\mathrm{upper}}]}{\sum_i w_i}
+
+    Calibrated quantiles give about ``tau_upper - tau_lower``. A diagnostic, neither higher nor
+    lower is better: never early-stop on it. Named ``coverage(tau_lower,tau_upper)``.
+
+    >>> from gbobjectives import MultiQuantileLoss
+    >>> m = IntervalCoverage(MultiQuantileLoss([0.1, 0.5, 0.9]))
+    >>> m.name, m([0.0, 5.0], [[-1.0, 0.0, 1.0], [-1.0, 0.0, 1.0]])
+    ('coverage(0.1,0.9)', 0.5)
+    """
+
+    short_name = "coverage"
+
+    def __init__(self, loss: Any, lower: int = 0, upper: int = -1) -> None:
+        super().__init__(loss)
+        self.lower, self.upper = lower, upper
+        self._lo, self._hi = self._column(lower, "lower"), self._column(upper, "upper")
+        if self._lo > self._hi:
+            raise ValueError(f"lower={lower!r} must not come after upper={upper!r} among the quantiles")
+
+    @property
+    def name(self) -> str:
+        taus = self.loss.quantile_levels
+        return f"coverage({taus[self._lo]:g},{taus[self._hi]:g})"
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        return {"loss": self.loss, "lower": self.lower, "upper": self.upper}
+
+    def _score(self, y, z, w):
+        q = self.loss.inverse_link(z)
+        inside = (q[:, self._lo] <= y) & (y <= q[:, self._hi])
+        return _weighted_mean(inside.astype(np.float64), w)

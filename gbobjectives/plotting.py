@@ -109,6 +109,16 @@ def _curves(
         z[:, c] = x  # the true-class logit moves, the other logits stay at 0
         yv: np.ndarray = np.full(n, c)
         col: Any = (slice(None), c)  # plot the true-class component of grad/Hessian
+    elif getattr(loss, "n_outputs", 1) > 1:
+        # several quantiles (MultiQuantileLoss): every quantile at y + r; the gradient and the
+        # Hessians summed over the K outputs (the derivatives along r)
+        yv = np.full(n, label)
+        K = int(loss.n_outputs)  # type: ignore[attr-defined]
+        z = loss.raw_from_quantiles(np.repeat((x + label)[:, None], K, axis=1))  # type: ignore[attr-defined]
+        value = loss.loss(yv, z)
+        grad, h_exact = exact_loss.gradient_hessian(yv, z)
+        h_other = None if other_loss is None else other_loss.gradient_hessian(yv, z)[1].sum(axis=1)
+        return value, grad.sum(axis=1), h_exact.sum(axis=1), h_other
     else:
         yv = np.full(n, label)
         # regression losses are plotted against the residual r = z - y
@@ -143,6 +153,12 @@ def _setup_text(loss: Loss, labels: list[float]) -> str:
             f"(true class c={cs}; gradient and Hessian of the z_c component)"
         )
     ys = ", ".join(f"{v:g}" for v in labels)
+    k = getattr(loss, "n_outputs", 1)
+    if k > 1:
+        return (
+            f"regression, {k} quantiles: all at y + r, against the residual r (y={ys}); loss, gradient "
+            f"and Hessian summed over the quantiles"
+        )
     return f"regression: against the residual r = z \u2212 y (y={ys})"
 
 
@@ -175,7 +191,8 @@ def plot_loss(
       ``len(alpha)``); ``y`` is the true class (default 0); the gradient and Hessian
       panels show the ``z_c`` component;
     * regression: the residual ``r = z - y`` (``y`` defaults to 0; these losses depend on
-      ``r`` only).
+      ``r`` only); with several quantiles (``MultiQuantileLoss``) all of them sit at ``y + r``
+      and the panels show the sum over the quantiles.
 
     Parameters
     ----------
@@ -350,28 +367,29 @@ def find_loss_class(name: str) -> type[Loss]:
 
 def _convert(cls: type[Loss], name: str, text: str) -> Any:
     """A command-line string as the value of constructor parameter ``name``."""
-    if name == "hessian":
+    default = inspect.signature(cls.__init__).parameters[name].default
+    if name == "hessian" or isinstance(default, str):  # e.g. MultiQuantileLoss's noncrossing
         return text
     if text.lower() == "none":
         return None
-    # multiclass alpha is one weight per class: "0.5,1,2"
-    if name == "alpha" and cls.task == "multiclass":
-        parts = [p for p in text.split(",") if p.strip()]
-    else:
-        parts = [text]
+    # multiclass alpha is one weight per class ("0.5,1,2"), as is any sequence parameter
+    # (MultiQuantileLoss's quantiles: "0.1,0.5,0.9")
+    listed = (name == "alpha" and cls.task == "multiclass") or isinstance(default, (tuple, list))
+    parts = [p for p in text.split(",") if p.strip()] if listed else [text]
     try:
         values = [float(p) for p in parts]
     except ValueError:
         raise ValueError(f"invalid value {text!r} for --{name}: expected a number") from None
-    return values if len(parts) > 1 or (name == "alpha" and cls.task == "multiclass") else values[0]
+    return values if len(parts) > 1 or listed else values[0]
 
 
 def parse_loss_args(cls: type[Loss], tokens: Sequence[str]) -> Loss:
     """Build ``cls`` from ``["--name", "value", ...]`` (also ``--name=value``).
 
     Names are the constructor's parameters (``-`` may stand for ``_``); values are
-    floats, except ``hessian`` (a string), multiclass ``alpha`` (comma-separated
-    floats) and ``none`` (None). Every problem is raised as a one-line ValueError.
+    floats, except ``hessian`` and other string parameters (strings), multiclass ``alpha``
+    and sequence parameters such as ``quantiles`` (comma-separated floats) and ``none``
+    (None). Every problem is raised as a one-line ValueError.
     """
     valid = cls._param_names()
     params: dict[str, Any] = {}

@@ -67,8 +67,18 @@ __all__ = [
 
 
 def supports_refit(loss: Any) -> bool:
-    """True when ``loss`` is a regression loss that declares ``leaf_value(residuals, weights)``."""
-    return getattr(loss, "task", None) == "regression" and callable(getattr(loss, "leaf_value", None))
+    """True when ``loss`` is a regression loss that declares ``leaf_value(residuals, weights)``,
+    or one leaf rule per output (``loss.output_leaf_rules()``, e.g. the per-quantile rules of
+    ``MultiQuantileLoss(noncrossing="sort")``)."""
+    if getattr(loss, "task", None) != "regression":
+        return False
+    return callable(getattr(loss, "leaf_value", None)) or _output_rules(loss) is not None
+
+
+def _output_rules(loss: Any) -> list[Any] | None:
+    """The per-output leaf rules of a K-output loss (objects with ``leaf_value``), or None."""
+    rules = getattr(loss, "output_leaf_rules", None)
+    return rules() if callable(rules) else None
 
 
 def structure_loss(loss: Any) -> Any:
@@ -206,8 +216,12 @@ class LeafRefit:
         self._y = np.asarray(y, dtype=np.float64).ravel()
         self._w = np.ones_like(self._y) if w is None or np.size(w) == 0 else np.asarray(w, dtype=np.float64).ravel()
         self._train = train_data
+        # K outputs per row (MultiQuantileLoss): K trees per round, tree k refit by rule k, and
+        # (n, K) offsets; one output otherwise
+        self._rules = _output_rules(loss)
+        self._k = 1 if self._rules is None else len(self._rules)
         # id(data) -> (data, offset); the data object is held so that its id stays unique
-        self._offsets: dict[int, tuple[Any, np.ndarray]] = {id(train_data): (train_data, np.zeros(self._y.size))}
+        self._offsets: dict[int, tuple[Any, np.ndarray]] = {id(train_data): (train_data, self._zeros(self._y.size))}
         self.booster: Any = None
         self.n_refit: int | None = None  # trees [0, n_refit) are final (init model trees count as final)
         self._z_prev: np.ndarray | None = None
@@ -218,11 +232,14 @@ class LeafRefit:
         # for copies of the Datasets, never the ones training uses. The refit state is shared.
         return self
 
+    def _zeros(self, n_rows: int) -> np.ndarray:
+        return np.zeros(n_rows) if self._rules is None else np.zeros((n_rows, self._k))
+
     # ------------------------------------------------------------------ registration
     def add_eval(self, data: Any, n_rows: int) -> None:
         """Track the offsets of a validation data set (its metrics then see refit scores)."""
         if id(data) not in self._offsets:
-            self._offsets[id(data)] = (data, np.zeros(n_rows))
+            self._offsets[id(data)] = (data, self._zeros(n_rows))
 
     def offset(self, data: Any) -> np.ndarray:
         """Correction to add to the engine's cached raw scores of ``data``."""
@@ -237,12 +254,19 @@ class LeafRefit:
     def _attach(self, booster: Any) -> None:
         if self.booster is None:
             self.booster = booster
-            self.n_refit = self._n_trees()  # trees of an init model are not ours to change
+            self.n_refit = self._n_rounds()  # trees of an init model are not ours to change
+
+    def _n_rounds(self) -> int:
+        """Rounds in the booster (one tree each, or K with K outputs)."""
+        return self._n_trees()
 
     # ------------------------------------------------------------------ the refit
     def sync(self) -> None:
         """Refit the newest tree if it has not been refit yet (idempotent)."""
         if self.booster is None or self.n_refit is None:
+            return
+        if self._rules is not None:
+            self._sync_outputs()
             return
         n = self._n_trees()
         if n == self.n_refit:
@@ -267,6 +291,36 @@ class LeafRefit:
             # a leaf without training rows keeps its value (delta 0); ids beyond the table too
             inside = li < delta.size
             off[inside] += delta[li[inside]]
+        self.n_refit = t + 1
+
+    def _sync_outputs(self) -> None:
+        """:meth:`sync` for K outputs: round ``t`` holds one tree per output; tree ``k`` is refit
+        with rule ``k`` on the residuals ``y - z_k`` of the score before the round (the leaves
+        are found by traversal, (n, K) per data set)."""
+        n = self._n_rounds()
+        if n == self.n_refit:
+            return
+        if n != self.n_refit + 1 or self._z_prev is None:
+            raise RuntimeError(
+                f"leaf refit lost track of the model: {n - self.n_refit} unrefit rounds "
+                "(one round of K trees, grown from the wrapped objective, is required)"
+            )
+        t = self.n_refit
+        leaves = {key: self._leaf_index(data, t).reshape(-1, self._k) for key, (data, _) in self._offsets.items()}
+        for k, rule in enumerate(self._rules):
+            ids, new = refit_leaf_values(
+                rule, leaves[id(self._train)][:, k], self._y - self._z_prev[:, k], self._w, self.learning_rate
+            )
+            old = self._old_values(t, ids, k)
+            new = np.where(np.isnan(new), old, new)
+            new = self._set_values(t, ids, new, k)
+            delta = np.zeros(int(ids.max()) + 1 if ids.size else 1)
+            delta[ids] = new - old
+            for key, (_, off) in self._offsets.items():
+                li = leaves[key][:, k]
+                inside = li < delta.size
+                off[inside, k] += delta[li[inside]]
+        self.leaf_lookups["traversal"] += 1
         self.n_refit = t + 1
 
     def _train_leaf(self, t: int) -> np.ndarray:
@@ -323,8 +377,10 @@ class LeafRefit:
         """(leaf ids, leaf values as the engine added them to the cached scores) of tree ``t``."""
         raise NotImplementedError
 
-    def _old_values(self, t: int, ids: np.ndarray) -> np.ndarray:  # pragma: no cover
+    def _old_values(self, t: int, ids: np.ndarray, k: int = 0) -> np.ndarray:  # pragma: no cover
+        """Values of leaves ``ids`` of round ``t``'s tree (output ``k`` with K outputs)."""
         raise NotImplementedError
 
-    def _set_values(self, t: int, ids: np.ndarray, values: np.ndarray) -> np.ndarray:  # pragma: no cover
+    def _set_values(self, t: int, ids: np.ndarray, values: np.ndarray, k: int = 0) -> np.ndarray:  # pragma: no cover
+        """Set them (output ``k``'s tree); returns the values as the engine stores them."""
         raise NotImplementedError

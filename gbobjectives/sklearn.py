@@ -713,8 +713,19 @@ class BoostedRegressor(RegressorMixin, _BoostedBase):
         # the package's one robust scale, with the lower weighted median as always here
         return HuberLoss(delta=1.345 * robust_scale(y, ww, tie_break="lower"))
 
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """R^2 of ``predict(X)`` (scikit-learn's regressor score); for a loss with several
+        outputs (:class:`~gbobjectives.MultiQuantileLoss`) minus the weighted mean summed pinball
+        loss of the predicted quantiles - higher is better, as model selection expects."""
+        check_is_fitted(self, "booster_")
+        if getattr(self.loss_, "n_outputs", 1) > 1:
+            return -float(np.sum(self.loss_.pinball_per_quantile(y, self._raw_predict(X), sample_weight)))
+        return float(super().score(X, y, sample_weight))
+
     def predict(self, X: Any) -> np.ndarray:
-        """Predicted values: the loss's inverse link of the raw score (the identity), shape (n,)."""
+        """Predicted values: the loss's inverse link of the raw score, shape (n,) - the raw
+        score itself - or (n, K) for a K-output loss: ``MultiQuantileLoss`` gives its K
+        quantiles, never crossing."""
         check_is_fitted(self, "booster_")
         # regression losses have the identity link, so this is the raw score including init_score_
         # (a regressor has no decision_function in scikit-learn's conventions)

@@ -88,6 +88,25 @@ def regression_loss_fn(name: str, params: dict, y: float) -> Callable:
     raise KeyError(name)
 
 
+def multi_output_loss_fn(name: str, params: dict, y: float) -> Callable:
+    """Per-sample loss of a K-output regression loss as a function of the raw-score vector:
+    MultiQuantileLoss, sum_k rho_tau_k(y - q_k) with q = z ("sort") or
+    q_1 = z_1, q_k = q_{k-1} + log(1 + e^z_k) ("monotone")."""
+    assert name == "MultiQuantileLoss"
+    y = mpf(y)
+    taus = [mpf(t) for t in params.get("quantiles", (0.1, 0.5, 0.9))]
+    monotone = params.get("noncrossing", "sort") == "monotone"
+
+    def f(zs):
+        q, qs = None, []
+        for k, zk in enumerate(zs):
+            q = zk if k == 0 or not monotone else q + mpmath.log(1 + mpmath.exp(zk))
+            qs.append(zk if not monotone else q)
+        return mpmath.fsum((y - qk) * (t - (1 if y < qk else 0)) for t, qk in zip(taus, qs))
+
+    return f
+
+
 TASKS = {
     "WeightedLogLoss": "binary",
     "FocalLoss": "binary",
@@ -99,18 +118,24 @@ TASKS = {
     "AbsoluteErrorLoss": "regression",
     "RelativeErrorLoss": "regression",
     "ExpectileLoss": "regression",
+    "MultiQuantileLoss": "multioutput",
 }
 
 
 def reference(name: str, params: dict, y, z) -> tuple:
-    """(loss, gradient, exact Hessian diagonal) as mpf (lists of mpf for multiclass rows).
+    """(loss, gradient, exact Hessian diagonal) as mpf (lists of mpf for multiclass and
+    multi-output rows).
 
     ``y`` and ``z`` are the float64 inputs; they are converted exactly (no rounding).
     """
     task = TASKS[name]
     with mp.workdps(DPS):
-        if task == "multiclass":
-            f = multiclass_loss_fn(name, params, int(y))
+        if task in ("multiclass", "multioutput"):
+            f = (
+                multiclass_loss_fn(name, params, int(y))
+                if task == "multiclass"
+                else multi_output_loss_fn(name, params, y)
+            )
             zs = [mpf(float(v)) for v in z]
             value = f(zs)
             grad, hess = [], []

@@ -52,6 +52,22 @@ def valid_labels(loss, y: np.ndarray) -> np.ndarray:
     return y
 
 
+def n_outputs(loss) -> int | None:
+    """K for a regression loss with K > 1 outputs per row (MultiQuantileLoss), else None."""
+    k = getattr(loss, "n_outputs", None)
+    return k if loss.task == "regression" and k is not None and k > 1 else None
+
+
+def widen(loss, z: np.ndarray) -> np.ndarray:
+    """Raw scores for ``loss``: (n,) ones as they are, or spread over the K outputs of a
+    K-output loss (quantile k = z + k - (K-1)/2: near the same residual, kinks apart; for
+    ``noncrossing="monotone"`` the raw scores of those quantiles)."""
+    K = n_outputs(loss)
+    if K is None:
+        return z
+    return loss.raw_from_quantiles(z[:, None] + (np.arange(K) - (K - 1) / 2.0))
+
+
 def make_data(loss, rng: np.random.Generator, n: int = 64, scale: float = 3.0, soft: bool = True):
     """Valid (y_true, raw_prediction) for ``loss``; raw scores of spread ``scale``."""
     if loss.task == "binary":
@@ -66,6 +82,8 @@ def make_data(loss, rng: np.random.Generator, n: int = 64, scale: float = 3.0, s
         return y, rng.normal(0, scale, (n, K))
     s = loss._length_scale()
     y = rng.normal(0, 5 * s, n)
+    if n_outputs(loss):
+        return y, y[:, None] + rng.normal(0, scale * s, (n, n_outputs(loss)))
     return y, y + rng.normal(0, scale * s, y.shape)
 
 

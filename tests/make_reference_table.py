@@ -92,6 +92,24 @@ REGRESSION_LABELS = (0.0, 2.25)
 LABELS = {"RelativeErrorLoss": (-0.75, 2.25)}
 
 
+# K-output regression (MultiQuantileLoss): rows of raw scores, none at a kink (no q_k = y);
+# "monotone" log-gaps out to +-700 probe the tail Hessians sigmoid'(z) ~ 1e-304
+MULTI_OUTPUT_LOSSES = [
+    ("MultiQuantileLoss", {"quantiles": [0.1, 0.5, 0.9], "noncrossing": "sort"}),
+    ("MultiQuantileLoss", {"quantiles": [0.1, 0.5, 0.9], "noncrossing": "monotone"}),
+]
+MULTI_OUTPUT_Y = 2.25
+MULTI_OUTPUT_ROWS = [
+    [-697.75, 2.375, 347.25],
+    [1.75, 0.5, -40.0],
+    [2.125, -700.0, 0.5],
+    [-3.0, 40.0, -700.0],
+    [700.0, 1.0, 2.0],
+    [-700.0, 700.0, 3.0],
+    [0.0, -1.0, 690.0],
+]
+
+
 def _entry(name, params, y, z):
     value, grad, hess = reference(name, params, y, z)
     conv = (lambda v: [to_str(x) for x in v]) if isinstance(grad, list) else to_str
@@ -114,6 +132,8 @@ def build() -> list[dict]:
         rows += [_entry(name, params, 0.3, z) for z in (-700.0, -40.0, 0.5, 40.0, 700.0)]
     for name, params in MULTICLASS_LOSSES:
         rows += [_entry(name, params, c, row) for row in MULTICLASS_ROWS for c in range(3)]
+    for name, params in MULTI_OUTPUT_LOSSES:
+        rows += [_entry(name, params, MULTI_OUTPUT_Y, row) for row in MULTI_OUTPUT_ROWS]
     for name, params, scale in REGRESSION_LOSSES:
         for y in LABELS.get(name, REGRESSION_LABELS):
             for r in RESID:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import ALL_LOSSES, loss_id, valid_labels
+from conftest import ALL_LOSSES, loss_id, n_outputs, valid_labels, widen
 from scipy.special import expit, softmax
 
 import gbobjectives as gbo
@@ -48,7 +48,7 @@ def _extreme_points(loss, rng):
         r = np.concatenate([r, [d, np.nextafter(d, 0), np.nextafter(d, 2 * d), d * (1 + 1e-9), d * (1 - 1e-9)]])
     r = np.concatenate([r, -r])
     yy = np.repeat(y, r.size)
-    return yy, yy + np.tile(r, y.size)
+    return yy, widen(loss, yy + np.tile(r, y.size))
 
 
 def test_audit_passes_at_user_extreme_points(any_loss):
@@ -66,11 +66,17 @@ def test_audit_points_reach_the_extremes(any_loss):
     y, z = audit_points(any_loss)
     if any_loss.task == "multiclass":
         assert np.ptp(z, axis=1).max() >= 700
+    elif n_outputs(any_loss):  # (n, K): residuals of the (first) quantile up to 700
+        assert np.abs(z[:, 0] - y).max() >= 700
     else:
         assert np.abs(z - (y if any_loss.task == "regression" else 0)).max() >= 700 * any_loss._length_scale()
     kinks = any_loss._kinks(y) if any_loss.task == "regression" else None
     if kinks is not None:
-        assert np.any(np.abs(kinks - z[:, None]) == 0)
+        z2 = z if z.ndim == 2 else z[:, None]
+        assert all(np.any(np.abs(kinks - z2[:, [k]]) == 0) for k in range(z2.shape[1]))
+    if n_outputs(any_loss) and kinks is None:  # "monotone": kinks by column, met exactly
+        by_column = any_loss._kinks_by_column(y, z)
+        assert all(np.any(np.abs(by_column[:, :, k] - z[:, [k]]) == 0) for k in range(z.shape[1]))
 
 
 def test_audit_ratios_are_well_below_one():

@@ -23,7 +23,7 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import valid_labels
+from conftest import n_outputs, valid_labels, widen
 
 from gbobjectives.engines import _common
 from gbobjectives.losses import example_losses
@@ -46,7 +46,8 @@ def _data(loss, n, scale, rng, soft=False, weighted=False):
         z = rng.normal(size=n) * scale
     else:
         y = rng.normal(size=n) * scale
-        z = y + rng.normal(size=n) * scale
+        K = n_outputs(loss)  # K-output regression (MultiQuantileLoss): (n, K) raw scores
+        z = y + rng.normal(size=n) * scale if K is None else y[:, None] + rng.normal(size=(n, K)) * scale
     w = rng.random(n) * 3 if weighted else None
     return y, z, w
 
@@ -125,6 +126,7 @@ def test_fast_path_extreme_margins(monkeypatch, dtype, threads):
             z, y = np.concatenate([zs, zs]), np.repeat([0.0, 1.0], len(zs))
         else:
             z, y = np.concatenate([zs, zs]), valid_labels(loss, np.concatenate([np.zeros(len(zs)), zs[::-1]]))
+            z = widen(loss, z)
         _compare(loss, y.astype(np.float64), z, None, dtype)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import DEFAULT_LOSSES, loss_id, valid_labels
+from conftest import DEFAULT_LOSSES, loss_id, n_outputs, valid_labels
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize, minimize_scalar
@@ -17,8 +17,31 @@ from gbobjectives.losses.regression import weighted_quantile
 def total_loss(loss, y, c, w):
     """Weighted total loss of the constant raw score c (scalar, or length-K for multiclass)."""
     n = len(y)
-    z = np.tile(np.asarray(c, dtype=float), (n, 1)) if loss.task == "multiclass" else np.full(n, float(c))
+    several = loss.task == "multiclass" or n_outputs(loss)
+    z = np.tile(np.asarray(c, dtype=float), (n, 1)) if several else np.full(n, float(c))
     return float(np.sum(loss.loss(y, z, w)))
+
+
+def brute_force_quantiles(loss, y, w):
+    """K-output losses (MultiQuantileLoss): the summed pinball loss is separable in the
+    quantiles q_k, so each is minimised on its own (grid, then a bounded search), by value only."""
+    K = n_outputs(loss)
+    q = np.full(K, float(np.median(y)))
+
+    def f(k, v):
+        qq = q.copy()
+        qq[k] = v
+        # (the other quantiles stay put; "monotone" needs them non-decreasing: sort)
+        return total_loss(loss, y, loss.raw_from_quantiles(np.sort(qq)), w)
+
+    for k in range(K):
+        grid = np.linspace(float(np.min(y)), float(np.max(y)), 2001)
+        values = [f(k, v) for v in grid]
+        i = int(np.argmin(values))
+        a, b = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
+        res = minimize_scalar(lambda v, k=k: f(k, v), bounds=(a, b), method="bounded", options={"xatol": 1e-12})
+        q[k] = res.x if res.fun < values[i] else grid[i]
+    return q, total_loss(loss, y, loss.raw_from_quantiles(np.sort(q)), w)
 
 
 def brute_force(loss, y, w):
@@ -62,9 +85,10 @@ def test_init_score_beats_brute_force(loss, weighted):
     y = _data(loss, rng)
     w = rng.exponential(size=len(y)) if weighted else None
     c = loss.init_score(y, w)
-    assert np.shape(c) == ((loss.n_classes or 3,) if loss.task == "multiclass" else ())
+    K = (loss.n_classes or 3) if loss.task == "multiclass" else n_outputs(loss)
+    assert np.shape(c) == (() if K is None else (K,))
     f_init = total_loss(loss, y, c, w)
-    _, f_brute = brute_force(loss, y, w)
+    _, f_brute = brute_force_quantiles(loss, y, w) if n_outputs(loss) else brute_force(loss, y, w)
     assert f_init <= f_brute + 1e-12 * abs(f_brute)
     # and it is a local minimum at the scale of rounding, not just near one
     step = 1e-7 * max(1.0, float(np.max(np.abs(c))))

@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import ALL_LOSSES, loss_id, make_data, valid_labels
+from conftest import ALL_LOSSES, loss_id, make_data, n_outputs, valid_labels, widen
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import log_softmax, softmax
@@ -30,7 +30,7 @@ def _grid(loss, values):
         y = np.repeat(np.arange(K), a.size)
         return y, np.tile(z, (K, 1))
     y = valid_labels(loss, np.array([-3.0, 0.0, 1e3]))
-    return np.repeat(y, values.size), np.repeat(y, values.size) + np.tile(values * loss._length_scale(), 3)
+    return np.repeat(y, values.size), widen(loss, np.repeat(y, values.size) + np.tile(values * loss._length_scale(), 3))
 
 
 def test_finite_up_to_1e4(any_loss):
@@ -239,10 +239,15 @@ def test_loss_is_nonnegative_and_zero_at_target(default_loss):
     y, z = make_data(default_loss, rng, n=100, scale=20.0)
     assert np.all(default_loss.loss(y, z) >= 0)
     if default_loss.task == "regression":
-        assert np.all(default_loss.loss(y, y) == 0)
+        K = n_outputs(default_loss)
+        # (K outputs: every quantile at the target; for "monotone" raw scores, log-gaps at -inf)
+        at = y if K is None else default_loss.raw_from_quantiles(np.repeat(y[:, None], K, axis=1))
+        assert np.all(default_loss.loss(y, at) <= (0 if K is None or default_loss.noncrossing == "sort" else 1e-6))
         r = np.array([0.1, 1.0, 10.0, 100.0])
         y0 = valid_labels(default_loss, np.zeros(4))
-        assert np.all(np.diff(default_loss.loss(y0, y0 + r)) > 0) or default_loss.get_params().get("quantile")
+        assert np.all(np.diff(default_loss.loss(y0, widen(default_loss, y0 + r))) > 0) or default_loss.get_params().get(
+            "quantile"
+        )
 
 
 def test_inverse_link(default_loss):
@@ -250,7 +255,12 @@ def test_inverse_link(default_loss):
     rng = np.random.default_rng(8)
     _, z = make_data(default_loss, rng, n=30, scale=100.0)
     p = default_loss.inverse_link(z)
-    if default_loss.task == "regression":
+    if n_outputs(default_loss) and default_loss.noncrossing == "sort":
+        np.testing.assert_array_equal(p, np.sort(z, axis=1))  # quantiles that never cross
+    elif n_outputs(default_loss):  # "monotone": q_1 = z_1, then softplus increments
+        np.testing.assert_array_equal(p[:, 0], z[:, 0])
+        np.testing.assert_allclose(np.diff(p, axis=1), np.logaddexp(0.0, z[:, 1:]), rtol=1e-12, atol=1e-9)
+    elif default_loss.task == "regression":
         np.testing.assert_array_equal(p, z)
     else:
         assert np.all((p >= 0) & (p <= 1))
@@ -292,6 +302,10 @@ def random_loss(draw):
         params["quantile"] = draw(st.floats(0.001, 0.999))
     if cls is gbo.ExpectileLoss:
         params["expectile"] = draw(st.floats(0.001, 0.999))
+    if cls is gbo.MultiQuantileLoss:
+        taus = draw(st.lists(st.floats(0.001, 0.999), min_size=2, max_size=5, unique=True))
+        params["quantiles"] = sorted(taus)
+        params["noncrossing"] = draw(st.sampled_from(["sort", "monotone"]))
     return cls(**params)
 
 
@@ -316,6 +330,10 @@ def loss_with_points(draw):
         y = valid_labels(loss, np.array(draw(st.lists(st.floats(-1e4, 1e4), min_size=n, max_size=n))))
         r = np.array(draw(st.lists(margin, min_size=n, max_size=n))) * loss._length_scale()
         z = y + r
+        if isinstance(loss, gbo.MultiQuantileLoss):  # (n, K) raw scores: K - 1 more columns
+            K = loss.n_outputs
+            rest = st.lists(st.floats(-40.0, 40.0), min_size=n * (K - 1), max_size=n * (K - 1))
+            z = np.column_stack([z, np.array(draw(rest)).reshape(n, K - 1)])
     return loss, y, z, w
 
 

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
-from conftest import valid_labels  # noqa: E402
+from conftest import n_outputs, valid_labels  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
@@ -61,6 +61,9 @@ def cases(draw, n_min: int = 1):
     else:
         y = valid_labels(loss, np.array(draw(st.lists(TARGET, min_size=n, max_size=n)), dtype=np.float64))
         z = np.array(draw(st.lists(MARGIN, min_size=n, max_size=n)), dtype=np.float64)
+        if n_outputs(loss):  # (n, K) raw scores: K margins per row
+            rows = st.lists(MARGIN, min_size=n_outputs(loss), max_size=n_outputs(loss))
+            z = np.array(draw(st.lists(rows, min_size=n, max_size=n)), dtype=np.float64)
     w = np.array(draw(st.lists(WEIGHT, min_size=len(y), max_size=len(y))), dtype=np.float64)
     return loss, y, z, w
 

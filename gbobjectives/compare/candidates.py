@@ -30,13 +30,17 @@ class Candidate:
 
     ``builtin`` maps an engine to the objective parameters of the built-in row; an engine
     missing from it has no such objective (e.g. LightGBM has no pseudo-Huber) and is skipped.
-    ``quantile`` is set for quantile rows (their pinball loss and coverage are reported).
+    ``quantile`` is set for quantile rows (their pinball loss and coverage are reported);
+    ``quantiles`` for interval rows, several quantiles from one model (``MultiQuantileLoss``
+    and XGBoost's ``reg:quantileerror`` with a ``quantile_alpha`` list): their mean pinball loss
+    and the coverage of [first, last quantile] are reported.
     """
 
     label: str
     loss: Loss | None = None
     builtin: dict[str, dict[str, Any]] | None = None
     quantile: float | None = None
+    quantiles: tuple[float, ...] | None = None
 
     def objective_name(self, engine: str) -> str:
         """What the engine was told to optimise, for the CSV/JSON."""
@@ -45,12 +49,15 @@ class Candidate:
         params = (self.builtin or {})[engine]
         if "loss_function" in params:  # CatBoost: the parameters are in the name
             return str(params["loss_function"])
-        extra = ", ".join(f"{k}={v:g}" for k, v in params.items() if k != "objective")
+        extra = ", ".join(f"{k}={format_param(v)}" for k, v in params.items() if k != "objective")
         return params["objective"] + (f" ({extra})" if extra else "")
 
     def runs_on(self, engine: str) -> bool:
-        """False for a built-in row that the engine has no objective for."""
-        return self.loss is not None or engine in (self.builtin or {})
+        """False for a built-in row that the engine has no objective for, and for a K-output
+        loss on CatBoost (its adapter trains one output for regression)."""
+        if self.loss is not None:
+            return engine != "catboost" or getattr(self.loss, "n_outputs", 1) == 1
+        return engine in (self.builtin or {})
 
 
 def _round_sig(x: float, digits: int = 3) -> float:
@@ -205,11 +212,17 @@ def make_candidates(task: str, y: np.ndarray, losses: Iterable[str] | None = Non
             # quantile objective) is one of a loss whose level is swept; the absolute error's
             # fixed median is a point row
             quantile = loss.quantile_level if type(loss).sweep else None
+            # several quantiles from one model: an interval row, against the built-in's same quantiles
+            levels = getattr(loss, "quantile_levels", None) if getattr(loss, "n_outputs", 1) > 1 else None
+            quantiles = None if levels is None else tuple(levels)
             extra: list[Candidate] = []
             builtin = {e: p for e in ENGINES if (p := spec.builtin_objective(loss, e)) is not None}
             if builtin:
-                extra = [Candidate(f"builtin {spec.builtin_label(loss)}", builtin=builtin, quantile=quantile)]
-            for cand in [*extra, Candidate(label, loss=loss, quantile=quantile)]:
+                blabel = (
+                    spec.builtin_label(loss) if quantiles is None else f"{loss.short_name}({format_param(quantiles)})"
+                )
+                extra = [Candidate(f"builtin {blabel}", builtin=builtin, quantile=quantile, quantiles=quantiles)]
+            for cand in [*extra, Candidate(label, loss=loss, quantile=quantile, quantiles=quantiles)]:
                 if all(c.label != cand.label for c in rows):
                     rows.append(cand)
     return rows

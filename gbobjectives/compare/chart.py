@@ -23,20 +23,32 @@ _CHART_COLUMNS = {
     ],
     "regression": [("rmse", "RMSE", False), ("mae", "MAE", False), ("huber", "Huber", False)],
     "quantile": [("pinball", "pinball", False), ("coverage", "coverage", None)],
+    "interval": [("pinball", "mean pinball", False), ("coverage", "coverage", None)],
 }
 #: a relative difference of this size (10 %) gets the full colour; smaller ones fade toward white
 _CHART_FULL_SCALE = 0.10
 
 
-def _chart_rows(res: DatasetResult, quantile: bool) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+def _chart_rows(
+    res: DatasetResult, quantile: bool, interval: bool = False
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """(row, its reference row) pairs for one panel; the reference is the built-in objective on the
-    same engine: "builtin" for point rows, "builtin quantile(tau)" for the quantile rows of tau."""
+    same engine: "builtin" for point rows, "builtin quantile(tau)" for the quantile rows of tau,
+    the built-in multi-quantile row with the same quantiles for interval rows (``interval``)."""
     refs = {}
     for row in res.rows:
         if row["loss"] == "builtin" or row["loss"].startswith("builtin quantile("):
             refs[row["loss"], row["engine"]] = row
+        elif row["loss"].startswith("builtin ") and "interval_aim" in row:
+            refs[tuple(row["quantiles"]), row["engine"]] = row
     out = []
     for row in res.rows:
+        if ("interval_aim" in row) != interval:
+            continue
+        if interval:
+            ref = refs.get((tuple(row["quantiles"]), row["engine"]))
+            out.append((row, ref if ref is not None else row))
+            continue
         is_quantile = not math.isnan(row.get("pinball", float("nan")))
         if is_quantile != quantile:
             continue
@@ -55,14 +67,15 @@ def _fmt_abs(value: float) -> str:
     return f"{value:.4f}" if abs(value) < 10 else f"{value:.4g}" if abs(value) < 1000 else f"{value:.0f}"
 
 
-def _draw_panel(ax: Any, res: DatasetResult, quantile: bool, cmap: Any, title: str) -> None:
+def _draw_panel(ax: Any, res: DatasetResult, quantile: bool, cmap: Any, title: str, interval: bool = False) -> None:
     """One table-like panel: a cell per (row, metric); the built-in rows print absolute values,
     the others their difference from the built-in on the same engine, coloured on a fixed scale."""
     from matplotlib.colors import to_rgba
 
     kind = "quantile" if quantile else ("regression" if res.dataset.task == "regression" else "classification")
+    kind = "interval" if interval else kind
     columns = _CHART_COLUMNS[kind]
-    pairs = _chart_rows(res, quantile)
+    pairs = _chart_rows(res, quantile, interval)
     n_rows, n_cols = len(pairs), len(columns) + 1
     colours = np.ones((n_rows, n_cols, 4))
     for i, (row, ref) in enumerate(pairs):
@@ -70,8 +83,8 @@ def _draw_panel(ax: Any, res: DatasetResult, quantile: bool, cmap: Any, title: s
         for j, (key, _, higher) in enumerate([*columns, ("train_seconds", "", None)]):
             value = float(row[key])
             if key == "coverage":
-                tau = float(row["loss"].split("(")[-1].rstrip(")"))
-                text = f"{value:.3f} (aim {tau:g})"
+                aim = row["interval_aim"] if interval else float(row["loss"].split("(")[-1].rstrip(")"))
+                text = f"{value:.3f} (aim {aim:g})"
             elif key == "train_seconds":
                 base = float(ref[key])
                 text = f"{value:.2f} s" if is_ref or not base > 0 else f"x{value / base:.2f}"
@@ -114,7 +127,10 @@ def plot_results(results: Sequence[DatasetResult]) -> Figure:
     coloured on one fixed scale for all metrics (green better, red worse, full colour at 10 %),
     so a 0.1 % AUC difference looks as small as it is and a 50 % worse logloss does not hide.
     Quantile rows get their own panel, compared with the built-in quantile objective at the same
-    quantile: pinball loss, and the coverage ``mean(y <= prediction)`` next to its aim. Training
+    quantile: pinball loss, and the coverage ``mean(y <= prediction)`` next to its aim. Interval
+    rows (``multi_quantile``: several quantiles from one model) get theirs, against XGBoost's
+    multi-quantile model with the same quantiles: the mean pinball loss over the quantiles and the
+    coverage of [first, last quantile] next to its aim. Training
     time is the ratio to the built-in's. Needs matplotlib (the ``plot`` extra).
     """
     from matplotlib.cm import ScalarMappable
@@ -127,9 +143,12 @@ def plot_results(results: Sequence[DatasetResult]) -> Figure:
     for res in results:
         n_point = len(_chart_rows(res, quantile=False))
         n_quant = len(_chart_rows(res, quantile=True))
+        n_interval = len(_chart_rows(res, quantile=False, interval=True))
         heights.append(0.24 * n_point + 0.8)
         if n_quant:
             heights.append(0.24 * n_quant + 0.8)
+        if n_interval:
+            heights.append(0.24 * n_interval + 0.8)
     fig = Figure(figsize=(10, sum(heights) + 1.6), layout="constrained")
     grid = fig.add_gridspec(len(heights), 1, height_ratios=heights)
     panel = 0
@@ -147,6 +166,16 @@ def plot_results(results: Sequence[DatasetResult]) -> Figure:
                 True,
                 cmap,
                 f"{data.name}: quantile rows vs the built-in quantile objective at the same quantile",
+            )
+            panel += 1
+        if _chart_rows(res, quantile=False, interval=True):
+            _draw_panel(
+                fig.add_subplot(grid[panel]),
+                res,
+                False,
+                cmap,
+                f"{data.name}: intervals (several quantiles from one model) vs the built-in multi-quantile model",
+                interval=True,
             )
             panel += 1
     bar = fig.colorbar(

@@ -70,6 +70,11 @@ def format_table(result: DatasetResult) -> str:
         lines.append("   prior: logloss of predicting the base rate; hit = exp(-logloss), higher is better")
     else:
         lines.append("   pinball, cover: quantile rows only; cover = share of y <= prediction (aim: the quantile)")
+        if any("interval_aim" in r for r in result.rows):
+            lines.append(
+                "   multi-quantile rows: pinball = mean over the quantiles; cover = share of y in [first, last "
+                "quantile] (aim: their difference)"
+            )
     return "\n".join(line.rstrip() for line in lines)
 
 

@@ -133,6 +133,19 @@ def _score(task: str, y: np.ndarray, raw: np.ndarray, cand: Candidate, delta: fl
     from sklearn.metrics import average_precision_score, roc_auc_score
 
     nan = float("nan")
+    if task == "regression" and cand.quantiles is not None:
+        # an interval row: the quantiles (ours through the loss's link, the built-in's sorted)
+        taus = np.asarray(cand.quantiles)
+        q = cand.loss.inverse_link(raw) if cand.loss is not None else np.sort(raw.reshape(len(y), -1), axis=1)
+        rq = y[:, None] - q
+        return {
+            "rmse": nan,
+            "mae": nan,
+            "huber": nan,
+            "pinball": float(np.mean(np.maximum(taus * rq, (taus - 1.0) * rq))),  # over rows and quantiles
+            "coverage": float(np.mean((q[:, 0] <= y) & (y <= q[:, -1]))),
+            "interval_aim": float(taus[-1] - taus[0]),
+        }
     if task == "regression":
         r = raw - y
         out = {
@@ -327,6 +340,7 @@ def compare(
                     "engine": engine,
                     "objective": cand.objective_name(engine),
                     **mean,
+                    **({"quantiles": list(cand.quantiles)} if cand.quantiles is not None else {}),
                     "folds": per_fold,
                 }
             )

@@ -257,8 +257,8 @@ def _engine_raw_scores(scorer: Any, raw: Any, engine: str) -> tuple[np.ndarray, 
         return check_raw_scores(scorer, raw, engine), False
     if raw.shape[0] == 0:
         return check_raw_scores(scorer, raw, engine), False  # raises with the full message
-    check_raw_scores(scorer, raw[:1], engine)  # shape rules (K, n_classes): raises if wrong
-    if raw.ndim == 2 and getattr(scorer, "task", "") != "multiclass":
+    first = check_raw_scores(scorer, raw[:1], engine)  # shape rules (K, n_classes): raises if wrong
+    if raw.ndim == 2 and first.ndim == 1:  # an (n, 1) column for a loss on (n,) scores
         raw = raw[:, 0]
     return raw, True
 
@@ -399,6 +399,18 @@ def n_classes_for(loss: Any, k_param: Any, raw_y: Any) -> int:
         return infer_n_classes(y.reshape(-1), n_rows=int(y.size), name="the labels")
     except ValueError as exc:
         raise ValueError(f"{_describe(loss)} cannot be trained on these labels: {exc}") from None
+
+
+def n_outputs_of(loss: Any, k_param: Any = None, name: str = "num_target") -> int | None:
+    """K for a regression loss with K > 1 outputs per row (``MultiQuantileLoss``: one per
+    quantile), else None; ``k_param``, the engine's own setting (``num_target``/``num_class``),
+    must then be None or K."""
+    k = getattr(loss, "n_outputs", None)
+    if loss.task == "multiclass" or k is None or int(k) < 2:
+        return None
+    if k_param is not None and int(k_param) != int(k):
+        raise ValueError(f"{name}={k_param} but {loss!r} has {k} outputs (one per quantile)")
+    return int(k)
 
 
 def start_score(loss: Any, raw_y: Any, raw_w: Any, n_classes: int | None, engine: str) -> float | np.ndarray:

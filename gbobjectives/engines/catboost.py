@@ -394,6 +394,13 @@ def train(
     """
     import catboost
 
+    if _common.n_outputs_of(loss) is not None:
+        raise ValueError(
+            f"{loss!r} has {loss.n_outputs} outputs per row; gbobjectives.catboost.train trains one output "
+            "for a regression loss (CatBoost's multi-output custom objectives are not wired up): use "
+            "gbobjectives.xgboost.train / gbobjectives.lightgbm.train (engine='xgboost' or 'lightgbm'), or "
+            "CatBoost's own MultiQuantile"
+        )
     params = dict(params)
     for key in _OBJECTIVE_KEYS:
         if key in params:

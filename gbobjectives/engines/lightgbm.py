@@ -247,6 +247,10 @@ def train(
     if loss.task == "multiclass" and y_raw is not None and np.size(y_raw):
         n_classes = _common.n_classes_for(loss, k_param, y_raw)
         params["num_class"] = n_classes
+    elif (k_out := _common.n_outputs_of(loss, k_param, "num_class")) is not None:
+        # K outputs per round (MultiQuantileLoss): LightGBM's multiclass layout, trees of class
+        # k holding output k; the custom objective leaves the labels unchecked (measured)
+        params["num_class"] = n_classes = k_out
     elif k_param is not None:
         params["num_class"] = k_param
     start = _common.start_score(loss, y_raw, w_raw, n_classes, _ENGINE)  # before any tree is built
@@ -369,14 +373,19 @@ class LightGBMLeafRefit(LeafRefit):
     def _n_trees(self) -> int:
         return int(self.booster.num_trees())
 
+    def _n_rounds(self) -> int:
+        return int(self.booster.num_trees()) // self._k  # K trees per round with K outputs
+
     def _leaf_index(self, data: Any, t: int) -> np.ndarray:
         leaf = self.booster.predict(
             self._raw[id(data)], pred_leaf=True, start_iteration=t, num_iteration=1, **self._predict_kw
         )
-        return np.asarray(leaf, dtype=np.intp).ravel()
+        leaf = np.asarray(leaf, dtype=np.intp)
+        return leaf.ravel() if self._k == 1 else leaf.reshape(leaf.shape[0], -1)
 
-    def _old_values(self, t: int, ids: np.ndarray) -> np.ndarray:
-        return np.array([self.booster.get_leaf_output(t, int(i)) for i in ids], dtype=np.float64)
+    def _old_values(self, t: int, ids: np.ndarray, k: int = 0) -> np.ndarray:
+        tree = t * self._k + k  # trees are stored iteration-major
+        return np.array([self.booster.get_leaf_output(tree, int(i)) for i in ids], dtype=np.float64)
 
     # Reading the leaf table costs ~5 ms (model_to_string of one tree); pred_leaf costs ~0.17 ms
     # per 1,000 rows, so scores pay off from some 30k rows on
@@ -411,9 +420,9 @@ class LightGBMLeafRefit(LeafRefit):
         values = np.array(line[len("leaf_value=") :].split(), dtype=np.float64)
         return np.arange(values.size), values
 
-    def _set_values(self, t: int, ids: np.ndarray, values: np.ndarray) -> np.ndarray:
+    def _set_values(self, t: int, ids: np.ndarray, values: np.ndarray, k: int = 0) -> np.ndarray:
         for i, v in zip(ids.tolist(), values.tolist()):
-            self.booster.set_leaf_output(t, i, v)
+            self.booster.set_leaf_output(t * self._k + k, i, v)
         return values
 
     def callbacks(self) -> list[Callable]:

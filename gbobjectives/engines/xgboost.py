@@ -230,6 +230,9 @@ def train(
     if loss.task == "multiclass" and y_raw.size:
         n_classes = _common.n_classes_for(loss, params.get("num_class"), y_raw)
         params["num_class"] = n_classes
+    k_out = _common.n_outputs_of(loss, params.get("num_target"))
+    if k_out is not None:  # one output per quantile (MultiQuantileLoss): one tree each per round
+        params["num_target"] = k_out
     # validates the labels before any tree is built
     start = _common.start_score(loss, y_raw, w_raw, n_classes, _ENGINE)
     if xgb_model is None and "base_score" not in params:
@@ -303,21 +306,23 @@ class XGBoostLeafRefit(LeafRefit):
     def _n_trees(self) -> int:
         return int(self.booster.num_boosted_rounds())
 
-    def _tree(self, t: int) -> tuple[Any, dict]:
-        # one-tree slice (pred_leaf only accepts iteration ranges starting at 0; slicing is
-        # ~5 ms at 20k rows whatever the model size) and its JSON for the old leaf values
+    def _tree(self, t: int, k: int = 0) -> tuple[Any, dict]:
+        # one-round slice (pred_leaf only accepts iteration ranges starting at 0; slicing is
+        # ~5 ms at 20k rows whatever the model size) and its JSON for the old leaf values; with
+        # K outputs (num_target) the round holds K trees, tree k for output k
         if self._slice is None or self._slice[0] != t:
             sl = self.booster[t : t + 1]
-            tree = json.loads(sl.save_raw("json"))["learner"]["gradient_booster"]["model"]["trees"][0]
-            self._slice = (t, sl, tree)
-        return self._slice[1], self._slice[2]
+            trees = json.loads(sl.save_raw("json"))["learner"]["gradient_booster"]["model"]["trees"]
+            self._slice = (t, sl, trees)
+        return self._slice[1], self._slice[2][k]
 
     def _leaf_index(self, data: Any, t: int) -> np.ndarray:
         sl, _ = self._tree(t)
-        return np.asarray(sl.predict(data, pred_leaf=True), dtype=np.intp).ravel()
+        leaf = np.asarray(sl.predict(data, pred_leaf=True), dtype=np.intp)
+        return leaf.ravel() if self._k == 1 else leaf.reshape(leaf.shape[0], -1)
 
-    def _old_values(self, t: int, ids: np.ndarray) -> np.ndarray:
-        _, tree = self._tree(t)
+    def _old_values(self, t: int, ids: np.ndarray, k: int = 0) -> np.ndarray:
+        _, tree = self._tree(t, k)
         return np.asarray(tree["split_conditions"], dtype=np.float64)[ids]
 
     _score_eps = 2.0**-24  # XGBoost caches float32 margins
@@ -332,9 +337,9 @@ class XGBoostLeafRefit(LeafRefit):
         leaves = np.flatnonzero(np.asarray(tree["left_children"]) == -1)
         return leaves, np.asarray(tree["split_conditions"], dtype=np.float64)[leaves]
 
-    def _set_values(self, t: int, ids: np.ndarray, values: np.ndarray) -> np.ndarray:
+    def _set_values(self, t: int, ids: np.ndarray, values: np.ndarray, k: int = 0) -> np.ndarray:
         stored = values.astype(np.float32).astype(np.float64)  # XGBoost keeps float32 leaves
-        self._pending[t] = (ids, stored)
+        self._pending[t * self._k + k] = (ids, stored)  # trees are stored round-major
         return stored
 
     def write_leaves(self, booster: Any) -> Any:

@@ -101,7 +101,10 @@ class LossSpec:
 
         def fill(v: Any) -> Any:
             if isinstance(v, Param):
-                return float(params[v.name])
+                value = params[v.name]
+                if isinstance(value, numbers.Real):
+                    return float(value)
+                return [float(x) for x in value]  # a sequence (MultiQuantileLoss's quantiles)
             # numbers as Python floats: "{quantile!r}" then reads 0.9, also for a numpy scalar
             numeric = {
                 k: float(x) if isinstance(x, numbers.Real) and not isinstance(x, bool) else x for k, x in params.items()
