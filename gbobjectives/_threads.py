@@ -7,17 +7,22 @@ pool is shared by the engine adapters (``engines/_blocked.py``) and the public f
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
+from contextvars import ContextVar
 
-__all__ = ["MAX_THREADS", "num_threads", "executor", "run_ranges"]
+__all__ = ["MAX_THREADS", "num_threads", "limit_to_engine_threads", "executor", "run_ranges"]
 
 #: Most threads used, whatever the core count: the passes are memory-bound beyond a few cores.
 MAX_THREADS = 8
 
 _ENV = "GBOBJECTIVES_NUM_THREADS"
+
+#: the engine's own thread count while one of gbobjectives' train helpers runs (None: unknown)
+_ENGINE_THREADS: ContextVar[int | None] = ContextVar("gbobjectives_engine_threads", default=None)
 
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
@@ -25,8 +30,11 @@ _pool_lock = threading.Lock()
 
 
 def num_threads() -> int:
-    """Threads for one gradient evaluation: ``$GBOBJECTIVES_NUM_THREADS`` if set, else the
-    number of cores this process may run on (at most :data:`MAX_THREADS`)."""
+    """Threads for one gradient evaluation: ``$GBOBJECTIVES_NUM_THREADS`` if set (one explicit
+    setting), else the number of cores this process may run on, at most :data:`MAX_THREADS` and
+    at most the engine's own ``nthread`` / ``num_threads`` while a train helper that knows it runs
+    (:func:`limit_to_engine_threads`): the engine waits for the gradients meanwhile, so its threads' cores
+    are the ones free, and never more."""
     env = os.environ.get(_ENV, "").strip()
     if env:
         try:
@@ -40,7 +48,21 @@ def num_threads() -> int:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
-    return max(1, min(cores, MAX_THREADS))
+    n = max(1, min(cores, MAX_THREADS))
+    limit = _ENGINE_THREADS.get()
+    return n if limit is None else max(1, min(n, limit))
+
+
+@contextlib.contextmanager
+def limit_to_engine_threads(value: object) -> Iterator[None]:
+    """While the block runs, :func:`num_threads` uses at most ``value`` threads when it is a
+    positive integer (an engine's ``nthread``); 0, -1 or None (the engines' "all cores") leave it."""
+    limit = int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 1 else None
+    token = _ENGINE_THREADS.set(limit)
+    try:
+        yield
+    finally:
+        _ENGINE_THREADS.reset(token)
 
 
 def executor(n: int) -> ThreadPoolExecutor:

@@ -210,3 +210,41 @@ def test_cli_config_prints_the_active_path(capsys):
     assert lines["kernels"].strip() == "compiled"
     assert int(lines["threads"]) == gbo.show_config(print_config=False)["threads"] >= 1
     assert "xgboost" in lines["packages"]
+
+
+# ---------------------------------------------------------------------------------- engine threads
+@pytest.mark.parametrize("engine", ["xgboost", "lightgbm"])
+@pytest.mark.parametrize("engine_threads", [1, 2])
+def test_train_helpers_use_at_most_the_engines_threads(engine, engine_threads, monkeypatch):
+    """Without GBOBJECTIVES_NUM_THREADS, the objective's row ranges use at most the engine's
+    nthread / num_threads while gbo.xgboost.train / gbo.lightgbm.train run, and the limit ends
+    with the training."""
+    from gbobjectives import _threads
+    from gbobjectives.engines import _blocked
+
+    monkeypatch.delenv("GBOBJECTIVES_NUM_THREADS", raising=False)
+    monkeypatch.setattr(_threads.os, "sched_getaffinity", lambda _pid: set(range(4)), raising=False)
+    seen: list[int] = []
+
+    def spy() -> int:
+        seen.append(_threads.num_threads())
+        return seen[-1]
+
+    monkeypatch.setattr(_blocked, "num_threads", spy)
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(4 * _compiled.MIN_ROWS_PER_THREAD, 3))
+    y = (X[:, 0] + rng.normal(size=X.shape[0]) > 0).astype(float)
+    loss = gbo.FocalLoss()
+    if engine == "xgboost":
+        xgb = pytest.importorskip("xgboost")
+        params = {"max_depth": 2, "nthread": engine_threads}
+        gbo.xgboost.train(loss, params, xgb.DMatrix(X, label=y, nthread=engine_threads), 2)
+    else:
+        lgb = pytest.importorskip("lightgbm")
+        params = {"num_leaves": 4, "num_threads": engine_threads, "verbose": -1}
+        gbo.lightgbm.train(loss, params, lgb.Dataset(X, label=y), 2)
+    assert seen and set(seen) == {engine_threads}
+    assert _threads.num_threads() == 4  # outside the training: the usable cores again
+    monkeypatch.setenv("GBOBJECTIVES_NUM_THREADS", "3")  # one explicit setting wins
+    with _threads.limit_to_engine_threads(1):
+        assert _threads.num_threads() == 3

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from gbobjectives._engine_hooks import register_adapter
+from gbobjectives._threads import limit_to_engine_threads
 from gbobjectives._validation import check_scalar_param
 from gbobjectives.engines import _common
 from gbobjectives.engines._backend import EstimatorBackend, engine_seed, engine_threads
@@ -306,18 +307,21 @@ def train(
                 init = np.broadcast_to(start, (n, n_classes) if n_classes else (n,))
                 ds.set_init_score(np.array(init, dtype=np.float64))  # (n, K): LightGBM's 2-D layout
                 touched.append(ds)
+        threads = next((params[k] for k in _NUM_THREADS_ALIASES if k in params), None)
         try:
-            booster = lgb.train(
-                params,
-                train_set,
-                num_boost_round,
-                valid_sets=list(valid_sets) if valid_sets is not None else None,
-                valid_names=list(valid_names) if valid_names is not None else None,
-                feval=fevals,
-                init_model=init_model,
-                keep_training_booster=keep_training_booster,
-                callbacks=list(callbacks) if callbacks is not None else None,
-            )
+            # the objective's kernels use at most the engine's threads (never more cores than it was given)
+            with limit_to_engine_threads(threads):
+                booster = lgb.train(
+                    params,
+                    train_set,
+                    num_boost_round,
+                    valid_sets=list(valid_sets) if valid_sets is not None else None,
+                    valid_names=list(valid_names) if valid_names is not None else None,
+                    feval=fevals,
+                    init_model=init_model,
+                    keep_training_booster=keep_training_booster,
+                    callbacks=list(callbacks) if callbacks is not None else None,
+                )
         except lgb.basic.LightGBMError as exc:
             if "num_features()) > (0)" not in str(exc):
                 raise

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from gbobjectives._engine_hooks import register_adapter
+from gbobjectives._threads import limit_to_engine_threads
 from gbobjectives.engines import _common
 from gbobjectives.engines._backend import EstimatorBackend, engine_seed, engine_threads
 from gbobjectives.losses.base import Loss
@@ -269,20 +270,22 @@ def train(
         obj = refit.objective
         custom_metric = refit.wrap_metric(custom_metric)
         callbacks = [refit.callback(), *(callbacks or ())]  # first: leaves are written before slicing
-    return xgb.train(
-        params,
-        dtrain,
-        num_boost_round,
-        evals=list(evals or ()),
-        obj=obj,
-        maximize=maximize,
-        early_stopping_rounds=early_stopping_rounds,
-        evals_result=evals_result,
-        verbose_eval=verbose_eval,
-        xgb_model=xgb_model,
-        callbacks=callbacks,
-        custom_metric=custom_metric,
-    )
+    # the objective's kernels use at most the engine's threads (never more cores than it was given)
+    with limit_to_engine_threads(params.get("nthread", params.get("n_jobs"))):
+        return xgb.train(
+            params,
+            dtrain,
+            num_boost_round,
+            evals=list(evals or ()),
+            obj=obj,
+            maximize=maximize,
+            early_stopping_rounds=early_stopping_rounds,
+            evals_result=evals_result,
+            verbose_eval=verbose_eval,
+            xgb_model=xgb_model,
+            callbacks=callbacks,
+            custom_metric=custom_metric,
+        )
 
 
 class XGBoostLeafRefit(LeafRefit):
