@@ -14,14 +14,9 @@ from gbobjectives.losses._fast import Workspace
 from gbobjectives.losses._focal_math import HESSIAN_FLOOR
 from gbobjectives.losses._solvers import weighted_quantile
 from gbobjectives.losses.base import RegressionLoss
+from gbobjectives.losses.quantile import _mm_scale, _quantile_mm, _root_residual_sums
 from gbobjectives.losses.registry import Param
-from gbobjectives.losses.regression import (
-    _check_hessian,
-    _mm_scale,
-    _power_of_two,
-    _quantile_mm,
-    _root_residual_sums,
-)
+from gbobjectives.losses.regression import _check_hessian, _power_of_two
 
 __all__ = ["MultiQuantileLoss", "check_quantiles"]
 
@@ -352,7 +347,7 @@ class MultiQuantileLoss(RegressionLoss):
         scores of ``"monotone"`` are log-gaps, not quantiles (None: no refit)."""
         if self.noncrossing != "sort":
             return None
-        from gbobjectives.losses.regression import QuantileLoss
+        from gbobjectives.losses.quantile import QuantileLoss
 
         return [QuantileLoss(float(t)) for t in self._taus]
 
