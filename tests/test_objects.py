@@ -165,3 +165,20 @@ def test_class_balanced_weights_bad_labels():
         gbo.class_balanced_weights([])
     with pytest.raises(ValueError, match="1-D"):
         gbo.class_balanced_weights(np.zeros((3, 2)))
+
+
+def test_losses_moved_between_modules_still_load_from_their_old_paths():
+    # QuantileLoss & co. moved from losses/regression.py to losses/quantile.py, ExpectileLoss to
+    # losses/expectile.py: imports and pickles that name the old module still find them
+    import pickle
+
+    from gbobjectives.losses import regression
+
+    for loss in (gbo.QuantileLoss(0.3), gbo.AbsoluteErrorLoss(), gbo.RelativeErrorLoss(), gbo.ExpectileLoss(0.7)):
+        name = type(loss).__name__
+        assert getattr(regression, name) is type(loss)
+        old = pickle.dumps(loss, protocol=0).replace(type(loss).__module__.encode(), b"gbobjectives.losses.regression")
+        assert b"gbobjectives.losses.regression" in old
+        assert pickle.loads(old) == loss
+    with pytest.raises(AttributeError):
+        regression.NoSuchLoss  # noqa: B018
