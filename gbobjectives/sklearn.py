@@ -31,8 +31,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import math
-import numbers
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
@@ -49,6 +47,13 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from gbobjectives._estimator_inputs import (
+    as_eval_list,
+    categorical_columns,
+    check_number,
+    is_dataframe,
+    text_column_error,
+)
 from gbobjectives._extras import pip_install_hint
 from gbobjectives.engines._backend import EstimatorBackend, engine_seed, engine_threads
 from gbobjectives.engines.catboost import CatBoostBackend
@@ -92,69 +97,6 @@ _BACKENDS: dict[str, EstimatorBackend] = {
 
 
 # ------------------------------------------------------------------------------------ estimators
-def _check_number(
-    name: str,
-    value: Any,
-    *,
-    low: float,
-    low_inclusive: bool = True,
-    high: float | None = None,
-    integer: bool = False,
-    allow_none: bool = False,
-) -> None:
-    if value is None and allow_none:
-        return
-    kind = numbers.Integral if integer else numbers.Real
-    if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(float(value)):
-        what = "an integer" if integer else "a finite number"
-        raise ValueError(f"{name} must be {what}{' or None' if allow_none else ''}, got {value!r}")
-    too_low = value < low if low_inclusive else value <= low
-    if too_low or (high is not None and value > high):
-        bound = f"{'>=' if low_inclusive else '>'} {low:g}" + (f" and <= {high:g}" if high is not None else "")
-        raise ValueError(f"{name} must be {bound}, got {value!r}")
-
-
-def _as_eval_list(eval_set: Any) -> list[tuple[Any, Any]]:
-    if eval_set is None:
-        return []
-    if isinstance(eval_set, tuple) and len(eval_set) == 2 and not isinstance(eval_set[0], tuple):
-        return [eval_set]  # a single (X_val, y_val)
-    out = list(eval_set)
-    if not all(isinstance(e, (tuple, list)) and len(e) == 2 for e in out):
-        raise ValueError("eval_set must be (X_val, y_val) or a list of such pairs")
-    return [tuple(e) for e in out]  # type: ignore[misc]
-
-
-def _is_dataframe(X: Any) -> bool:
-    # duck-typed, so that pandas stays optional: a pandas DataFrame (or a look-alike) has these
-    return hasattr(X, "columns") and hasattr(X, "dtypes") and hasattr(X, "iloc")
-
-
-def _categorical_columns(X: Any) -> list[str]:
-    """Names of the pandas ``category`` columns of ``X`` (empty for anything but a DataFrame)."""
-    if not _is_dataframe(X):
-        return []
-    return [str(col) for col, dtype in X.dtypes.items() if getattr(dtype, "name", "") == "category"]
-
-
-def _text_column_error(X: Any, owner: str, exc: Exception | None = None) -> ValueError | None:
-    """A ValueError naming the first non-numeric, non-category column of DataFrame ``X``, or None."""
-    import pandas as pd
-
-    for col, dtype in X.dtypes.items():
-        if getattr(dtype, "name", "") == "category":
-            continue
-        if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
-            continue
-        detail = f" ({str(exc).splitlines()[0]})" if exc is not None and str(exc) else ""
-        return ValueError(
-            f"X column {col!r} has dtype {dtype} and is not numeric{detail}; {owner} takes numeric, bool and "
-            f"pandas 'category' columns (used natively by XGBoost and LightGBM): convert it with "
-            f"X[{col!r}] = X[{col!r}].astype('category')"
-        )
-    return None
-
-
 class _BoostedBase(BaseEstimator):
     """Parameters, fitting and persistence shared by both estimators (see their docstrings)."""
 
@@ -210,21 +152,19 @@ class _BoostedBase(BaseEstimator):
     def _check_params(self) -> None:
         # validated at fit, not in __init__/set_params, as scikit-learn requires
         _import_engine(self.engine)
-        _check_number("n_estimators", self.n_estimators, low=1, integer=True)
+        check_number("n_estimators", self.n_estimators, low=1, integer=True)
         # LightGBM aborts the process (a C++ fatal error) on learning_rate <= 0
-        _check_number("learning_rate", self.learning_rate, low=0.0, low_inclusive=False)
-        _check_number("max_depth", self.max_depth, low=1, integer=True, allow_none=True)
-        _check_number("num_leaves", self.num_leaves, low=2, integer=True, allow_none=True)
-        _check_number("subsample", self.subsample, low=0.0, low_inclusive=False, high=1.0, allow_none=True)
-        _check_number(
-            "colsample_bytree", self.colsample_bytree, low=0.0, low_inclusive=False, high=1.0, allow_none=True
-        )
-        _check_number("min_child_weight", self.min_child_weight, low=0.0, allow_none=True)
-        _check_number("min_child_samples", self.min_child_samples, low=0, integer=True, allow_none=True)
-        _check_number("reg_lambda", self.reg_lambda, low=0.0, allow_none=True)
-        _check_number("reg_alpha", self.reg_alpha, low=0.0, allow_none=True)
-        _check_number("early_stopping_rounds", self.early_stopping_rounds, low=1, integer=True, allow_none=True)
-        _check_number(
+        check_number("learning_rate", self.learning_rate, low=0.0, low_inclusive=False)
+        check_number("max_depth", self.max_depth, low=1, integer=True, allow_none=True)
+        check_number("num_leaves", self.num_leaves, low=2, integer=True, allow_none=True)
+        check_number("subsample", self.subsample, low=0.0, low_inclusive=False, high=1.0, allow_none=True)
+        check_number("colsample_bytree", self.colsample_bytree, low=0.0, low_inclusive=False, high=1.0, allow_none=True)
+        check_number("min_child_weight", self.min_child_weight, low=0.0, allow_none=True)
+        check_number("min_child_samples", self.min_child_samples, low=0, integer=True, allow_none=True)
+        check_number("reg_lambda", self.reg_lambda, low=0.0, allow_none=True)
+        check_number("reg_alpha", self.reg_alpha, low=0.0, allow_none=True)
+        check_number("early_stopping_rounds", self.early_stopping_rounds, low=1, integer=True, allow_none=True)
+        check_number(
             "validation_fraction",
             self.validation_fraction,
             low=0.0,
@@ -263,7 +203,7 @@ class _BoostedBase(BaseEstimator):
                 self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], ensure_all_finite="allow-nan", **kwargs
             )
         except ValueError as exc:
-            better = _text_column_error(X, type(self).__name__, exc) if _is_dataframe(X) else None
+            better = text_column_error(X, type(self).__name__, exc) if is_dataframe(X) else None
             if better is None:
                 raise
             raise better from None
@@ -276,7 +216,7 @@ class _BoostedBase(BaseEstimator):
         categories in the booster, so new data is matched to the training categories by value.
         """
         name = type(self).__name__
-        if not _is_dataframe(X):
+        if not is_dataframe(X):
             raise ValueError(
                 f"X must be a pandas DataFrame: this {name} was fitted on one with the categorical columns "
                 f"{self._categorical!r}, which an array cannot carry"
@@ -285,11 +225,11 @@ class _BoostedBase(BaseEstimator):
         X = validate_data(self, X, reset=reset, skip_check_array=True)
         if X.shape[0] < 1:
             raise ValueError(f"X has 0 rows; {name} needs at least 1")
-        problem = _text_column_error(X, name)
+        problem = text_column_error(X, name)
         if problem is not None:
             raise problem
         if not reset:
-            lost = [c for c in self._categorical if c not in _categorical_columns(X)]
+            lost = [c for c in self._categorical if c not in categorical_columns(X)]
             if lost:
                 raise ValueError(
                     f"X columns {lost!r} were pandas 'category' columns at fit and are not now; convert them "
@@ -303,7 +243,7 @@ class _BoostedBase(BaseEstimator):
 
     def _fit(self, X: Any, y: Any, sample_weight: Any, eval_set: Any, eval_sample_weight: Any) -> Any:
         self._check_params()
-        categorical = _categorical_columns(X)
+        categorical = categorical_columns(X)
         if categorical:
             # y alone first (this also clears feature names of an earlier fit), then the frame as is
             y = validate_data(self, y=y, y_numeric=not is_classifier(self))
@@ -320,7 +260,7 @@ class _BoostedBase(BaseEstimator):
         self._check_loss_task(loss)
 
         evals = []
-        eval_list = _as_eval_list(eval_set)
+        eval_list = as_eval_list(eval_set)
         eval_weights = list(eval_sample_weight) if eval_sample_weight is not None else [None] * len(eval_list)
         if len(eval_weights) != len(eval_list):
             raise ValueError(f"eval_sample_weight has {len(eval_weights)} entries but eval_set has {len(eval_list)}")
@@ -376,7 +316,7 @@ class _BoostedBase(BaseEstimator):
             )
         w_tr = None if w is None else w[tr]
         w_va = None if w is None else w[va]
-        rows = X.iloc if _is_dataframe(X) else X  # a DataFrame (categorical columns) stays one
+        rows = X.iloc if is_dataframe(X) else X  # a DataFrame (categorical columns) stays one
         return rows[tr], y[tr], w_tr, [(rows[va], y[va], w_va)]
 
     # ------------------------------------------------------------------ predicting
