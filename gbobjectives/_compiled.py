@@ -59,6 +59,10 @@ _ARGS = {
 }
 
 
+def _address(a: np.ndarray) -> int:  # replaced by the compiled module's own when it loads
+    return a.__array_interface__["data"][0]
+
+
 def _load() -> tuple[Any, str]:
     if os.environ.get(ENV, "").strip() not in ("", "0"):
         return None, f"disabled by {ENV}={os.environ[ENV]}"
@@ -79,6 +83,10 @@ def _load() -> tuple[Any, str]:
             f.argtypes, f.restype = argtypes, ctypes.c_int
             funcs[(kind, *types)] = f
     lib.gbo_build_flags.restype = ctypes.c_int
+    global _address
+    # the same library as a module: its address() reads a data pointer in ~0.06 us (the buffer
+    # protocol) where ndarray.__array_interface__ takes ~1.6 us
+    _address = importlib.import_module("gbobjectives._kernels").address
     return (lib, funcs), spec.origin
 
 
@@ -134,7 +142,7 @@ def _ptr(a: np.ndarray | None, dtype: np.dtype) -> int:
         return 0
     if a.dtype != dtype or not a.flags.c_contiguous:  # a programming error, never user input
         raise TypeError(f"compiled kernel argument must be C-contiguous {dtype}, got {a.dtype}")
-    return a.__array_interface__["data"][0]
+    return _address(a)
 
 
 def binary(
@@ -226,8 +234,8 @@ def softmax(
         raise TypeError("compiled kernel labels must be contiguous int64, the scale in the scores' dtype")
     zrs, zcs = _strides(z)
     ors, ocs = _strides(grad)
-    pz, py, ps = z.__array_interface__["data"][0], _ptr(y, y.dtype), _ptr(scale, zt)
-    pg, ph = grad.__array_interface__["data"][0], hess.__array_interface__["data"][0]
+    pz, py, ps = _address(z), _ptr(y, y.dtype), _ptr(scale, zt)
+    pg, ph = _address(grad), _address(hess)
     si, so = zt.itemsize, ot.itemsize
 
     def work(lo: int, hi: int) -> int:

@@ -334,8 +334,24 @@ GBO_DEFINE(f32, float, float, expf, log1pf, powf)
 GBO_DEFINE(f64f32, double, float, exp, log1p, pow)
 GBO_DEFINE(f64, double, double, exp, log1p, pow)
 
-/* ----------------------------------------------------------------------------- module stub */
+/* ----------------------------------------------------------------------------- the module */
 /* The library is built as a CPython extension module (so that pip builds and installs it like
- * any other) but used through ctypes; importing it as a module gives an empty module. */
-static struct PyModuleDef gbo_module = {PyModuleDef_HEAD_INIT, "_kernels", NULL, -1, NULL};
+ * any other); the kernels are called through ctypes. The module itself has one function,
+ * address(array): the data pointer of any buffer (numpy array) as an int, through the buffer
+ * protocol in ~0.2 us, where ndarray.__array_interface__ builds a dict (~1.6 us): a kernel call
+ * passes 5-6 pointers, and CatBoost makes ~36,000 calls per 100 iterations. */
+static PyObject *gbo_address(PyObject *self, PyObject *obj) {
+    Py_buffer view;
+    (void)self;
+    if (PyObject_GetBuffer(obj, &view, PyBUF_STRIDED_RO) < 0) return NULL;
+    void *p = view.buf;
+    PyBuffer_Release(&view);
+    return PyLong_FromVoidPtr(p);
+}
+
+static PyMethodDef gbo_methods[] = {
+    {"address", gbo_address, METH_O, "address(array) -> int: the data pointer of a buffer"},
+    {NULL, NULL, 0, NULL},
+};
+static struct PyModuleDef gbo_module = {PyModuleDef_HEAD_INIT, "_kernels", NULL, -1, gbo_methods};
 PyMODINIT_FUNC PyInit__kernels(void) { return PyModule_Create(&gbo_module); }
