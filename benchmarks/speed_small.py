@@ -19,6 +19,11 @@ reversed every other repeat), ratio of medians over ``--repeats``:
   path (predictions handed to Python, gradients handed back, the metric's prediction) costs by
   itself, whatever the objective.
 
+Also measured in LOCKSTEP (robust against the VM's drift between whole trainings, which reached
+1.7x for XGBoost's built-in here): a built-in, a plain-API and a floor booster advance one round
+(plus its validation metric) each, alternately, every round timed on its own; the ratio of the sums,
+median over ``--repeats``.
+
 Also printed: microseconds per call of the objective and the metric adapters at these sizes,
 with the compiled kernels and (in a subprocess with ``GBOBJECTIVES_PURE_PYTHON=1``) on the numpy
 path that a machine without a C compiler gets.
@@ -139,6 +144,48 @@ def runs(loss, X, y, Xv, yv, rounds: int) -> dict[str, dict]:
     }
 
 
+def lockstep_steps(loss, X, y, Xv, yv) -> dict[str, dict]:
+    """{engine: {variant: step(i)}}: round i and its validation metric on a new booster each."""
+    dx, dxv = xgb.DMatrix(X, label=y, nthread=1), xgb.DMatrix(Xv, label=yv, nthread=1)
+    dl = lgb.Dataset(X, label=y, params={"verbose": -1}).construct()
+    dlv = lgb.Dataset(Xv, label=yv, reference=dl, params={"verbose": -1}).construct()
+
+    def xgb_step(params, obj=None, metric=None):
+        b = xgb.train(params, dx, 0)
+        return lambda i: (b.update(dx, i, fobj=obj), b.eval_set([(dxv, "valid")], i, feval=metric))
+
+    def lgb_step(params, obj=None, metric=None):
+        b = lgb.Booster(params, train_set=dl)
+        b.add_valid(dlv, "valid")
+        return lambda i: (b.update(fobj=obj), b.eval_valid(feval=metric))
+
+    plain_x, plain_l = {**XGB, "disable_default_eval_metric": True}, {**LGB, "objective": "none", "metric": "None"}
+    return {
+        "xgboost": {
+            "built-in": xgb_step({**XGB, "objective": "binary:logistic", "eval_metric": "logloss"}),
+            "plain": xgb_step(plain_x, loss.xgboost_objective, loss.xgboost_metric),
+            "floor": xgb_step(plain_x, _floor_objective(y), _floor_metric(yv, False)),
+        },
+        "lightgbm": {
+            "built-in": lgb_step({**LGB, "objective": "binary", "metric": "binary_logloss"}),
+            "plain": lgb_step(plain_l, loss.lightgbm_objective, loss.lightgbm_metric),
+            "floor": lgb_step(plain_l, _floor_objective(y), _floor_metric(yv, True)),
+        },
+    }
+
+
+def lockstep(steps: dict, rounds: int) -> dict[str, float]:
+    """Seconds per variant over ``rounds`` rounds, the variants' order rotated every round."""
+    names = list(steps)
+    total = dict.fromkeys(names, 0.0)
+    for i in range(rounds):
+        for name in names[i % len(names) :] + names[: i % len(names)]:
+            t = time.perf_counter()
+            steps[name](i)
+            total[name] += time.perf_counter() - t
+    return total
+
+
 def per_call_us(loss, X, y, Xv, yv) -> dict[str, float]:
     """Median microseconds of one adapter call on the training / validation data."""
     dx, dxv = xgb.DMatrix(X, label=y), xgb.DMatrix(Xv, label=yv)
@@ -203,6 +250,22 @@ def main() -> None:
         "| plain / floor |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    lock_lines = [
+        "",
+        f"Lockstep, median over {a.repeats} repeats of the time ratios (plain API with our metric; floor):",
+        "",
+        "| loss | engine | plain / built-in | floor / built-in | plain / floor |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for name, loss in LOSSES.items():
+        for engine in ("xgboost", "lightgbm"):
+            ratios = []
+            for _ in range(a.repeats):
+                t = lockstep(lockstep_steps(loss, X, y, Xv, yv)[engine], a.rounds)
+                ratios.append((t["plain"] / t["built-in"], t["floor"] / t["built-in"], t["plain"] / t["floor"]))
+            med = np.median(np.array(ratios), axis=0)
+            lock_lines.append(f"| {name} | {engine} | **{med[0]:.2f}** | {med[1]:.2f} | {med[2]:.2f} |")
+            print(lock_lines[-1], flush=True)
     calls = []
     for name, loss in LOSSES.items():
         for engine, variants in runs(loss, X, y, Xv, yv, a.rounds).items():
@@ -223,6 +286,7 @@ def main() -> None:
             )
             print(lines[-1], flush=True)
         calls.append((name, per_call_us(loss, X, y, Xv, yv)))
+    lines += lock_lines
     lines += [
         "",
         "Microseconds per adapter call (median of 200):",

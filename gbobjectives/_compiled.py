@@ -59,7 +59,8 @@ _ARGS = {
 }
 
 
-def _address(a: np.ndarray) -> int:  # replaced by the compiled module's own when it loads
+def address(a: np.ndarray) -> int:
+    """The data pointer of an array (replaced by the compiled module's own, ~25x faster, when it loads)."""
     return a.__array_interface__["data"][0]
 
 
@@ -83,10 +84,10 @@ def _load() -> tuple[Any, str]:
             f.argtypes, f.restype = argtypes, ctypes.c_int
             funcs[(kind, *types)] = f
     lib.gbo_build_flags.restype = ctypes.c_int
-    global _address
+    global address
     # the same library as a module: its address() reads a data pointer in ~0.06 us (the buffer
     # protocol) where ndarray.__array_interface__ takes ~1.6 us
-    _address = importlib.import_module("gbobjectives._kernels").address
+    address = importlib.import_module("gbobjectives._kernels").address
     return (lib, funcs), spec.origin
 
 
@@ -142,7 +143,7 @@ def _ptr(a: np.ndarray | None, dtype: np.dtype) -> int:
         return 0
     if a.dtype != dtype or not a.flags.c_contiguous:  # a programming error, never user input
         raise TypeError(f"compiled kernel argument must be C-contiguous {dtype}, got {a.dtype}")
-    return _address(a)
+    return address(a)
 
 
 def binary(
@@ -169,6 +170,8 @@ def binary(
     pg, ph = _ptr(grad, ot), _ptr(hess, ot)
     if hess.dtype != ot or grad.shape[0] != n or hess.shape[0] != n or y.shape[0] != n:
         raise ValueError("compiled kernel arguments of different lengths or dtypes")
+    if not parallel:
+        return f(n, pz, py, pw or None, *constants, pg, ph)
     si, so = zt.itemsize, ot.itemsize
 
     def work(lo: int, hi: int) -> int:
@@ -176,7 +179,7 @@ def binary(
             hi - lo, pz + lo * si, py + lo * si, pw + lo * si if pw else None, *constants, pg + lo * so, ph + lo * so
         )
 
-    return run_ranges(work, n, MIN_ROWS_PER_THREAD) if parallel else work(0, n)
+    return run_ranges(work, n, MIN_ROWS_PER_THREAD)
 
 
 def binary_value(
@@ -234,8 +237,8 @@ def softmax(
         raise TypeError("compiled kernel labels must be contiguous int64, the scale in the scores' dtype")
     zrs, zcs = _strides(z)
     ors, ocs = _strides(grad)
-    pz, py, ps = _address(z), _ptr(y, y.dtype), _ptr(scale, zt)
-    pg, ph = _address(grad), _address(hess)
+    pz, py, ps = address(z), _ptr(y, y.dtype), _ptr(scale, zt)
+    pg, ph = address(grad), address(hess)
     si, so = zt.itemsize, ot.itemsize
 
     def work(lo: int, hi: int) -> int:

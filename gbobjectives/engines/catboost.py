@@ -44,6 +44,7 @@ from typing import Any
 
 import numpy as np
 
+from gbobjectives import _compiled
 from gbobjectives._validation import check_sample_weight
 from gbobjectives.engines import _common
 from gbobjectives.engines._backend import EstimatorBackend, engine_seed, engine_threads
@@ -81,7 +82,8 @@ class _ChunkLabels:
         n = z.shape[0]
         key = None
         if type(targets) is np.ndarray and (weights is None or type(weights) is np.ndarray):
-            key = (targets.ctypes.data, n, 0 if weights is None else weights.ctypes.data)
+            address = _compiled.address
+            key = (address(targets), n, 0 if weights is None else address(weights))
             hit = self._entries.get(key)
             if (
                 hit is not None
