@@ -95,6 +95,16 @@ GBO_EXPORT int gbo_build_flags(void) { return GBO_VECTOR_MATH; }
         }                                                                                       \
     }
 
+/* D1[r], D2[r] = d1 and the floored d2 at every u = SRC[r] of a whole (padded) tile: the loop
+ * with the libm calls, over GBO_TILE rows exactly (see "tiles" below). */
+#define GBO_CORE_TILE(T, EXP, LOG1P, POW, GKIND, SRC)          \
+    for (int64_t r = 0; r < GBO_TILE; r++) {                   \
+        T u_ = SRC[r], d1_, d2_;                               \
+        GBO_CORE(T, EXP, LOG1P, POW, GKIND, u_, d1_, d2_)      \
+        D1[r] = d1_;                                           \
+        D2[r] = GBO_ATLEAST(d2_, floor_);                      \
+    }
+
 /* Dispatch on gamma to a loop instantiated for each GKIND (the loop macro takes GKIND last). */
 #define GBO_BY_GAMMA(LOOP, ...)             \
     if (g_ == 0.0) {                        \
@@ -143,12 +153,7 @@ GBO_EXPORT int gbo_build_flags(void) { return GBO_VECTOR_MATH; }
     for (int64_t i0 = 0; i0 < n; i0 += GBO_TILE) {                                  \
         GBO_BINARY_TILE(T)                                                          \
         GBO_ALIGNED T D1[GBO_TILE], D2[GBO_TILE];                                   \
-        for (int64_t r = 0; r < GBO_TILE; r++) {                                    \
-            T u = U[r], d1, d2;                                                     \
-            GBO_CORE(T, EXP, LOG1P, POW, GKIND, u, d1, d2)                          \
-            D1[r] = d1;                                                             \
-            D2[r] = GBO_ATLEAST(d2, floor_);                                        \
-        }                                                                           \
+        GBO_CORE_TILE(T, EXP, LOG1P, POW, GKIND, U)                                 \
         for (int64_t r = 0; r < B; r++) {                                           \
             T yi = y[i0 + r];                                                       \
             T si = yi != 0 ? a_pos : a_neg;                                         \
@@ -250,12 +255,7 @@ GBO_EXPORT int gbo_build_flags(void) { return GBO_VECTOR_MATH; }
             a[r] = zc[r] - m[r] - LOG1P(s1[r]);                                              \
             inv_s[r] = (T)1 / ((T)1 + s1[r]);                                                \
         }                                                                                    \
-        for (int64_t r = 0; r < GBO_TILE; r++) {                                             \
-            T u = a[r], d1, d2;                                                              \
-            GBO_CORE(T, EXP, LOG1P, POW, GKIND, u, d1, d2)                                   \
-            D1[r] = d1;                                                                      \
-            D2[r] = GBO_ATLEAST(d2, floor_);                                                 \
-        }                                                                                    \
+        GBO_CORE_TILE(T, EXP, LOG1P, POW, GKIND, a)                                          \
         for (int64_t k = 0; k < K; k++) {                                                    \
             const T *e = tile + k * GBO_TILE;                                                \
             for (int64_t r = 0; r < B; r++) {                                                \

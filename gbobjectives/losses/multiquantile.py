@@ -14,7 +14,7 @@ from gbobjectives.losses._fast import Workspace
 from gbobjectives.losses._focal_math import HESSIAN_FLOOR
 from gbobjectives.losses._solvers import weighted_quantile
 from gbobjectives.losses.base import RegressionLoss
-from gbobjectives.losses.quantile import _mm_scale, _quantile_mm, _root_residual_sums
+from gbobjectives.losses.quantile import _mm_scale, _quantile_mm, _root_residual_sums, _with_labels_in
 from gbobjectives.losses.registry import Param
 from gbobjectives.losses.regression import _check_hessian, _power_of_two
 
@@ -295,10 +295,7 @@ class MultiQuantileLoss(RegressionLoss):
 
     # ------------------------------------------------------------------ engine fast path
     def _prepare_labels(self, y, w, dtype):
-        prep = super()._prepare_labels(y, w, dtype)
-        prep["y_t"] = y.astype(dtype)
-        prep["w_t"] = None if w is None else w.astype(dtype)
-        return prep
+        return _with_labels_in(dtype, super()._prepare_labels(y, w, dtype))
 
     def _gradient_hessian_fast(self, z, prep, ws):
         scales = prep.get("scales")

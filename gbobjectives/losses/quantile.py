@@ -32,6 +32,15 @@ _MM_FLOOR = 3e-4
 _MM_MIN_SCALE = 2.0**-200
 
 
+def _with_labels_in(dtype: np.dtype, prep: dict) -> dict:
+    """``prep`` plus its labels (and weights) in the engine's precision (``y_t``, ``w_t``), for
+    the float32 MM kernel."""
+    y, w = prep["y"], prep["w"]
+    prep["y_t"] = y.astype(dtype)
+    prep["w_t"] = None if w is None else w.astype(dtype)
+    return prep
+
+
 def _mm_scale(root_sum: float, weight_sum: float) -> float:
     """``S = (root_sum / weight_sum)^2``, floored at :data:`_MM_MIN_SCALE` (also when no row has weight)."""
     if not weight_sum > 0:
@@ -210,11 +219,7 @@ class QuantileLoss(RegressionLoss):
         return self.hessian == "mm"
 
     def _prepare_labels(self, y, w, dtype):
-        # the labels (and weights) also in the engine's precision, for the float32 kernel
-        prep = super()._prepare_labels(y, w, dtype)
-        prep["y_t"] = y.astype(dtype)
-        prep["w_t"] = None if w is None else w.astype(dtype)
-        return prep
+        return _with_labels_in(dtype, super()._prepare_labels(y, w, dtype))
 
     def _gradient_hessian_fast(self, z, prep, ws):
         if self.hessian != "mm":
