@@ -146,6 +146,13 @@ def _ptr(a: np.ndarray | None, dtype: np.dtype) -> int:
     return address(a)
 
 
+def binary_function(score_dtype: np.dtype, out_dtype: np.dtype) -> Any:
+    """The raw ctypes function of the binary kernel for these dtypes, for a caller that keeps its
+    own pointers (CatBoost's many small calls): ``f(n, z, y, w or None, *constants, grad, hess)``
+    with addresses from :func:`address`; returns the status bits."""
+    return _LIB[1][("binary", np.dtype(score_dtype), np.dtype(out_dtype))]  # type: ignore[index]
+
+
 def binary(
     z: np.ndarray,
     y: np.ndarray,
