@@ -409,4 +409,4 @@ def test_logloss_with_hard_labels_takes_one_softplus_with_the_same_bits():
             with np.errstate(over="ignore"):  # 3 * softplus(1e308) is inf in both (the true value overflows)
                 two_terms = w_pos * y * softplus(-z) + w_neg * (1 - y) * softplus(z)
                 np.testing.assert_array_equal(_logloss(y, z, w_pos, w_neg), two_terms)
-            np.testing.assert_allclose(loss.loss(y, z), two_terms, rtol=4 * np.finfo(float).eps, atol=1e-322)
+                np.testing.assert_allclose(loss.loss(y, z), two_terms, rtol=4 * np.finfo(float).eps, atol=1e-322)
