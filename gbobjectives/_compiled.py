@@ -26,11 +26,14 @@ __all__ = [
     "ENV",
     "NONFINITE",
     "SOFT_LABELS",
+    "MIN_ROWS_PER_THREAD",
     "NonFiniteScores",
+    "address",
     "available",
     "info",
     "writes",
     "binary",
+    "binary_function",
     "binary_value",
     "softmax",
 ]
@@ -75,19 +78,21 @@ def _load() -> tuple[Any, str]:
         )
     try:
         lib = ctypes.CDLL(spec.origin)
-    except OSError as exc:  # e.g. a glibc older than the one it was built against
-        return None, f"built but cannot be loaded: {exc}"
-    funcs = {}
-    for kind, argtypes in _ARGS.items():
-        for types, sfx in _SUFFIX.items():
-            f = getattr(lib, f"gbo_{kind}_{sfx}")
-            f.argtypes, f.restype = argtypes, ctypes.c_int
-            funcs[(kind, *types)] = f
-    lib.gbo_build_flags.restype = ctypes.c_int
+        funcs = {}
+        for kind, argtypes in _ARGS.items():
+            for types, sfx in _SUFFIX.items():
+                f = getattr(lib, f"gbo_{kind}_{sfx}")
+                f.argtypes, f.restype = argtypes, ctypes.c_int
+                funcs[(kind, *types)] = f
+        lib.gbo_build_flags.restype = ctypes.c_int
+        # the same library as a module: its address() reads a data pointer in ~0.06 us (the
+        # buffer protocol) where ndarray.__array_interface__ takes ~1.6 us
+        fast_address = importlib.import_module("gbobjectives._kernels").address
+    except (OSError, AttributeError, ImportError) as exc:
+        # e.g. a glibc older than the one it was built against, or a stale build of another version
+        return None, f"built but cannot be used ({type(exc).__name__}: {exc})"
     global address
-    # the same library as a module: its address() reads a data pointer in ~0.06 us (the buffer
-    # protocol) where ndarray.__array_interface__ takes ~1.6 us
-    address = importlib.import_module("gbobjectives._kernels").address
+    address = fast_address
     return (lib, funcs), spec.origin
 
 

@@ -267,3 +267,12 @@ def test_train_helpers_use_at_most_the_engines_threads(engine, engine_threads, m
     monkeypatch.setenv("GBOBJECTIVES_NUM_THREADS", "3")  # one explicit setting wins
     with _threads.limit_to_engine_threads(1):
         assert _threads.num_threads() == 3
+
+
+@needs_kernels
+def test_a_stale_or_broken_build_falls_back_with_a_reason(monkeypatch):
+    # a library without one of the expected functions (a build of another version) must not break
+    # `import gbobjectives`: the loader reports it and the numpy path is used
+    monkeypatch.setitem(_compiled._ARGS, "no_such_kernel", [])
+    lib, reason = _compiled._load()
+    assert lib is None and "cannot be used" in reason and "no_such_kernel" in reason
