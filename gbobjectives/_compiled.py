@@ -34,6 +34,7 @@ __all__ = [
     "writes",
     "binary",
     "binary_function",
+    "raise_if_nonfinite",
     "binary_value",
     "softmax",
 ]
@@ -151,11 +152,21 @@ def _ptr(a: np.ndarray | None, dtype: np.dtype) -> int:
     return address(a)
 
 
+def _function(kind: str, score_dtype: np.dtype, out_dtype: np.dtype) -> Any:
+    return _LIB[1][(kind, np.dtype(score_dtype), np.dtype(out_dtype))]  # type: ignore[index]
+
+
 def binary_function(score_dtype: np.dtype, out_dtype: np.dtype) -> Any:
     """The raw ctypes function of the binary kernel for these dtypes, for a caller that keeps its
     own pointers (CatBoost's many small calls): ``f(n, z, y, w or None, *constants, grad, hess)``
     with addresses from :func:`address`; returns the status bits."""
-    return _LIB[1][("binary", np.dtype(score_dtype), np.dtype(out_dtype))]  # type: ignore[index]
+    return _function("binary", score_dtype, out_dtype)
+
+
+def raise_if_nonfinite(status: int) -> None:
+    """:class:`NonFiniteScores` when a kernel's status says a raw score was NaN or infinite."""
+    if status & NONFINITE:
+        raise NonFiniteScores("the raw scores hold NaN or infinite values")
 
 
 def binary(
@@ -176,7 +187,7 @@ def binary(
     ``parallel=False`` runs on the calling thread alone (the engine adapters' row ranges are
     threaded already)."""
     zt, ot = z.dtype, grad.dtype
-    f = _LIB[1][("binary", zt, ot)]  # type: ignore[index]
+    f = _function("binary", zt, ot)
     n = z.shape[0]
     pz, py, pw = _ptr(z, zt), _ptr(y, zt), _ptr(w, zt)
     pg, ph = _ptr(grad, ot), _ptr(hess, ot)
@@ -209,7 +220,7 @@ def binary_value(
     ``(status, total, weight)``; one thread (a metric call is short)."""
     zt = z.dtype
     ot = values.dtype if values is not None else zt
-    f = _LIB[1][("binary_value", zt, ot)]  # type: ignore[index]
+    f = _function("binary_value", zt, ot)
     n = z.shape[0]
     if y.shape[0] != n or (values is not None and values.shape[0] != n):
         raise ValueError("compiled kernel arguments of different lengths")
@@ -238,7 +249,7 @@ def softmax(
     ``y`` the int64 class indices, ``scale`` the per-row weights in ``z``'s dtype or None,
     ``constants = (floor, gamma, c0, c1, c2)``. Returns :data:`NONFINITE` or 0."""
     zt, ot = z.dtype, grad.dtype
-    f = _LIB[1][("softmax", zt, ot)]  # type: ignore[index]
+    f = _function("softmax", zt, ot)
     n, K = z.shape
     if grad.shape != z.shape or hess.shape != z.shape or hess.dtype != ot or hess.strides != grad.strides:
         raise ValueError("compiled kernel outputs of different shapes, dtypes or layouts")

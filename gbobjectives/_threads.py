@@ -13,8 +13,9 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextvars import ContextVar
+from typing import Any
 
-__all__ = ["MAX_THREADS", "num_threads", "limit_to_engine_threads", "executor", "run_ranges"]
+__all__ = ["MAX_THREADS", "num_threads", "limit_to_engine_threads", "executor", "run_parts", "run_ranges"]
 
 #: Most threads used, whatever the core count: the passes are memory-bound beyond a few cores.
 MAX_THREADS = 8
@@ -87,22 +88,28 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
 
-def run_ranges(work: Callable[[int, int], int], n: int, min_rows: int) -> int:
-    """``work(lo, hi)`` over contiguous row ranges covering ``0..n``, at least ``min_rows`` rows
-    each, on up to :func:`num_threads` threads; returns the bitwise OR of the results.
+def run_parts(work: Callable[[int], Any], parts: int) -> list[Any]:
+    """``[work(0), ..., work(parts - 1)]``, the parts on the shared pool's threads.
 
-    The calling thread takes the first range itself (one thread fewer to wake: a wake-up costs
-    tens of microseconds on a VM). Every range has finished when this returns, even after an
-    exception, which is then re-raised."""
-    threads = max(1, min(num_threads(), n // max(min_rows, 1)))
-    if threads == 1:
-        return work(0, n)
-    bounds = [n * i // threads for i in range(threads + 1)]
-    futures = [executor(threads - 1).submit(work, bounds[i], bounds[i + 1]) for i in range(1, threads)]
+    The calling thread takes part 0 itself (one thread fewer to wake: a wake-up costs tens of
+    microseconds on a VM). Every part has finished when this returns, even after an exception,
+    which is then re-raised."""
+    if parts <= 1:
+        return [work(0)]
+    futures = [executor(parts - 1).submit(work, i) for i in range(1, parts)]
     try:
-        status = work(bounds[0], bounds[1])
+        first = work(0)
     finally:
         wait(futures)  # all of them, even after a failure: none may still write when we return
-    for f in futures:
-        status |= f.result()
+    return [first, *(f.result() for f in futures)]
+
+
+def run_ranges(work: Callable[[int, int], int], n: int, min_rows: int) -> int:
+    """``work(lo, hi)`` over contiguous row ranges covering ``0..n``, at least ``min_rows`` rows
+    each, one per thread (at most :func:`num_threads`); returns the bitwise OR of the results."""
+    threads = max(1, min(num_threads(), n // max(min_rows, 1)))
+    bounds = [n * i // threads for i in range(threads + 1)]
+    status = 0
+    for part in run_parts(lambda i: work(bounds[i], bounds[i + 1]), threads):
+        status |= part
     return status

@@ -24,12 +24,11 @@ row along its LAST axis ((n,) per-row values, (K, n) class-major tables), and ke
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import wait
 
 import numpy as np
 
 from gbobjectives._compiled import MIN_ROWS_PER_THREAD, NonFiniteScores
-from gbobjectives._threads import executor, num_threads
+from gbobjectives._threads import num_threads, run_parts
 from gbobjectives.losses._fast import Workspace
 
 __all__ = ["BLOCK_ELEMENTS", "NonFiniteInput", "num_threads", "rows_view", "run_blocked"]
@@ -109,15 +108,4 @@ def run_blocked(
             if h is not dest[1]:
                 dest[1][...] = h
 
-    if threads == 1:
-        work(0)
-        return
-    # the calling thread takes the first range itself: one thread fewer to wake (a wake-up costs
-    # tens of microseconds on a VM) while the helpers start
-    futures = [executor(threads - 1).submit(work, i) for i in range(1, threads)]
-    try:
-        work(0)
-    finally:
-        wait(futures)  # all of them, even after a failure: none may still write when we return
-    for f in futures:
-        f.result()
+    run_parts(work, threads)  # the calling thread takes range 0 itself

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from gbobjectives import _compiled as compiled
+
 __all__ = ["Workspace"]
 
 
@@ -69,3 +71,13 @@ class Workspace:
         if self.outputs is not None and self.outputs[which].shape == a.shape:
             return self.outputs[which]
         return self.like(("grad", "hess")[which], a)
+
+    def kernel_results(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where a compiled kernel on the scores ``z`` writes (gradient, Hessian): the caller's
+        destinations (:meth:`result`) when the kernel can write them, else scratch buffers in
+        the destination's precision (float64 only for float64 scores into float64)."""
+        grad, hess = self.result(0, z), self.result(1, z)
+        if compiled.writes(z.dtype, grad) and compiled.writes(z.dtype, hess):
+            return grad, hess
+        out = np.dtype(np.float64 if z.dtype == np.float64 and grad.dtype == np.float64 else np.float32)
+        return self.get("kgrad", z.shape, out), self.get("khess", z.shape, out)

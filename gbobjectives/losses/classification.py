@@ -47,11 +47,16 @@ def _logloss_gradient_hessian(
     return grad, hess
 
 
+def _hard_labels(y: np.ndarray) -> bool:
+    """Whether every label is exactly 0 or 1 (else soft labels)."""
+    return bool(np.all((y == 0) | (y == 1)))
+
+
 def _prepare_binary(y: np.ndarray, w: np.ndarray | None, dtype: np.dtype, kernel: tuple | None) -> dict:
     """Hard 0/1 labels and a compiled kernel: the labels and weights in the engine's ``dtype``
     (converted once per data set), for :func:`_kernel_fast`."""
     prep: dict = {"y": y, "w": w}
-    if kernel is not None and compiled.available() and bool(np.all((y == 0) | (y == 1))):
+    if kernel is not None and compiled.available() and _hard_labels(y):
         prep["yk"] = np.ascontiguousarray(y, dtype=dtype)
         prep["wk"] = None if w is None else np.ascontiguousarray(w, dtype=dtype)
         prep["_compiled"] = True  # one row range per thread, finiteness checked by the kernel
@@ -62,14 +67,8 @@ def _kernel_fast(kernel: tuple, z: np.ndarray, prep: dict, ws: Any) -> tuple[np.
     """The compiled kernel on one row range of the engine's scores (engines/_blocked.py), in
     their precision, written straight into the engine's destination (float32; float64 for
     CatBoost)."""
-    grad, hess = ws.result(0, z), ws.result(1, z)
-    if not (compiled.writes(z.dtype, grad) and compiled.writes(z.dtype, hess)):
-        # a destination the kernel cannot write: a scratch one in the destination's precision
-        out = np.dtype(np.float64 if z.dtype == np.float64 and grad.dtype == np.float64 else np.float32)
-        grad, hess = ws.get("kgrad", z.shape, out), ws.get("khess", z.shape, out)
-    status = compiled.binary(z, prep["yk"], prep["wk"], kernel, grad, hess, parallel=False)
-    if status & compiled.NONFINITE:
-        raise compiled.NonFiniteScores("the raw scores hold NaN or infinite values")
+    grad, hess = ws.kernel_results(z)
+    compiled.raise_if_nonfinite(compiled.binary(z, prep["yk"], prep["wk"], kernel, grad, hess, parallel=False))
     return grad, hess
 
 
@@ -273,17 +272,13 @@ class FocalLoss(BinaryLoss):
         self._kernel = focal_kernel_constants(self._gamma, self.hessian, (self._a_pos, self._a_neg))
         self._values = (self._a_pos, self._a_neg, self._gamma)
 
-    @staticmethod
-    def _hard(y: np.ndarray) -> bool:
-        return bool(np.all((y == 0) | (y == 1)))
-
     def _loss(self, y: np.ndarray, z: np.ndarray) -> np.ndarray:
         out = _kernel_values(self._values, y, z)
         if out is not None:
             return out
         if self._gamma == 0:
             return _logloss(y, z, self._a_pos, self._a_neg)
-        if self._hard(y):
+        if _hard_labels(y):
             pos = y == 1
             return np.where(pos, self._a_pos, self._a_neg) * phi(np.where(pos, z, -z), self._gamma)
         return self._a_pos * y * phi(z, self._gamma) + self._a_neg * (1 - y) * phi(-z, self._gamma)
@@ -298,7 +293,7 @@ class FocalLoss(BinaryLoss):
             return out
         if self._gamma == 0:
             return _logloss_gradient_hessian(y, z, self._a_pos, self._a_neg, w, floor=self.hessian != "exact")
-        if self._hard(y):
+        if _hard_labels(y):
             # one evaluation at u = t*z (t = +-1) instead of two terms
             pos = y == 1
             u = np.where(pos, z, -z)

@@ -116,15 +116,18 @@ class MulticlassFocalLoss(MulticlassLoss):
     def _class_weight(self, y: np.ndarray) -> np.ndarray | float:
         return 1.0 if self._alpha is None else self._alpha[y]
 
+    def _row_scale(self, y: np.ndarray, w: np.ndarray | None) -> np.ndarray | float:
+        """Each row's weight: its class weight times its sample weight (1.0 when both are absent)."""
+        scale = self._class_weight(y)
+        return scale if w is None else scale * w
+
     def _loss(self, y: np.ndarray, z: np.ndarray) -> np.ndarray:
         a, _, _ = _true_class_margin(y, z)
         return self._class_weight(y) * phi(a, self._gamma)
 
     def _gradient_hessian(self, y, z, w):
         if self._kernel is not None and compiled.available():
-            scale = self._class_weight(y)
-            if w is not None:
-                scale = scale * w
+            scale = self._row_scale(y, w)
             scale = None if np.ndim(scale) == 0 else np.ascontiguousarray(scale, dtype=np.float64)
             grad, hess = np.empty(z.shape), np.empty(z.shape)
             compiled.softmax(z, np.ascontiguousarray(y, dtype=np.int64), scale, self._kernel, grad, hess)
@@ -132,10 +135,7 @@ class MulticlassFocalLoss(MulticlassLoss):
         rows = np.arange(z.shape[0])
         a, rho, one_minus_rho = _true_class_margin(y, z)
         d1, d2 = dphi_d2phi(a, self._gamma, self.hessian)
-        scale = self._class_weight(y)
-        if w is not None:
-            scale = scale * w
-        scale = np.broadcast_to(np.asarray(scale, dtype=np.float64), a.shape)
+        scale = np.broadcast_to(np.asarray(self._row_scale(y, w), dtype=np.float64), a.shape)
         sd1 = (scale * d1)[:, None]
         grad = -sd1 * rho
         hess = (scale * d2)[:, None] * rho * rho - sd1 * rho * one_minus_rho
@@ -152,9 +152,7 @@ class MulticlassFocalLoss(MulticlassLoss):
         engine's dtype, for the compiled kernel (converted once per data set)."""
         if self._kernel is None or not compiled.available():
             return {"y": y, "w": w}
-        scale = self._class_weight(y)
-        if w is not None:
-            scale = scale * w
+        scale = self._row_scale(y, w)
         return {
             "y": y,
             "w": w,
@@ -168,12 +166,8 @@ class MulticlassFocalLoss(MulticlassLoss):
         written straight into the engine's (class-major) destination."""
         if "yk" not in prep:
             return super()._gradient_hessian_fast(z, prep, ws)  # cancelling terms, or not built: float64
-        grad, hess = ws.result(0, z), ws.result(1, z)
-        if not (compiled.writes(z.dtype, grad) and compiled.writes(z.dtype, hess)):
-            out = np.dtype(np.float64 if z.dtype == np.float64 and grad.dtype == np.float64 else np.float32)
-            grad, hess = ws.get("kgrad", z.shape, out), ws.get("khess", z.shape, out)
-        if compiled.softmax(z, prep["yk"], prep["scale"], self._kernel, grad, hess, parallel=False):
-            raise compiled.NonFiniteScores("the raw scores hold NaN or infinite values")
+        grad, hess = ws.kernel_results(z)
+        compiled.raise_if_nonfinite(compiled.softmax(z, prep["yk"], prep["scale"], self._kernel, grad, hess, False))
         return grad, hess
 
     # ------------------------------------------------------------------ init score
