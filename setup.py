@@ -1,6 +1,7 @@
 """Build of the optional compiled kernels (everything else is in pyproject.toml).
 
-``gbobjectives._kernels`` holds the fused loss kernels (gbobjectives/_kernels.c). It is
+``gbobjectives._kernels`` holds the fused loss kernels (gbobjectives/_kernels.c) and the leaf
+refit kernels (gbobjectives/_leaf_kernels.c). It is
 optional: where no C compiler is available the build goes on without it and the package uses
 its numpy path (``gbobjectives.show_config()`` tells which one is active).
 """
@@ -26,7 +27,7 @@ setup(
     ext_modules=[
         Extension(
             "gbobjectives._kernels",
-            sources=["gbobjectives/_kernels.c"],
+            sources=["gbobjectives/_kernels.c", "gbobjectives/_leaf_kernels.c"],
             libraries=[] if __import__("sys").platform == "win32" else ["m"],
             optional=True,
         )

@@ -34,6 +34,7 @@ __all__ = [
     "writes",
     "binary",
     "binary_function",
+    "leaf_function",
     "raise_if_nonfinite",
     "binary_value",
     "softmax",
@@ -61,6 +62,14 @@ _ARGS = {
     "softmax": [_I64, _I64, _P, _I64, _I64, _P, _P, *[_D] * 5, _P, _P, _I64, _I64],
     "binary_value": [_I64, _P, _P, _P, *[_D] * 3, _P, _P],
 }
+#: the leaf refit kernels (``_leaf_kernels.c``, float64 only): name -> (argument types, result type);
+#: their wrappers are in ``gbobjectives/_compiled_leaves.py``
+_LEAF_ARGS: dict[str, tuple[list[Any], Any]] = {
+    "gbo_leaf_by_change": ([_I64, _P, _P, _P, _I64, _P, _P, _P, _P, _P, _P], None),
+    "gbo_group_rows": ([_I64, _P, _P, _P, _I64, _P, _P, _P], ctypes.c_int),
+    "gbo_huber_groups": ([_I64, _I64, _P, _P, _P, _D, _I64, _P, _P], None),
+    "gbo_select_groups": ([_I64, _I64, _P, _P, _D, _P], None),
+}
 
 
 def address(a: np.ndarray) -> int:
@@ -85,6 +94,10 @@ def _load() -> tuple[Any, str]:
                 f = getattr(lib, f"gbo_{kind}_{sfx}")
                 f.argtypes, f.restype = argtypes, ctypes.c_int
                 funcs[(kind, *types)] = f
+        for name, (argtypes, restype) in _LEAF_ARGS.items():
+            f = getattr(lib, name)
+            f.argtypes, f.restype = argtypes, restype
+            funcs[name] = f
         lib.gbo_build_flags.restype = ctypes.c_int
         # the same library as a module: its address() reads a data pointer in ~0.06 us (the
         # buffer protocol) where ndarray.__array_interface__ takes ~1.6 us
@@ -154,6 +167,12 @@ def _ptr(a: np.ndarray | None, dtype: np.dtype) -> int:
 
 def _function(kind: str, score_dtype: np.dtype, out_dtype: np.dtype) -> Any:
     return _LIB[1][(kind, np.dtype(score_dtype), np.dtype(out_dtype))]  # type: ignore[index]
+
+
+def leaf_function(name: str) -> Any:
+    """The ctypes function ``name`` of the leaf refit kernels (see ``_LEAF_ARGS``); only while
+    :func:`available`."""
+    return _LIB[1][name]  # type: ignore[index]
 
 
 def binary_function(score_dtype: np.dtype, out_dtype: np.dtype) -> Any:

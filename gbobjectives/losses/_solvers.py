@@ -14,7 +14,9 @@ from collections.abc import Callable
 import numpy as np
 from scipy.optimize import brentq
 
-__all__ = ["solve_increasing", "weighted_quantile", "robust_scale", "weighted_expectile"]
+from gbobjectives import _compiled_leaves
+
+__all__ = ["solve_increasing", "weighted_quantile", "quantiles_by_group", "robust_scale", "weighted_expectile"]
 
 _RTOL = 4 * np.finfo(float).eps
 
@@ -235,6 +237,37 @@ def _unit_weight_quantile(y: np.ndarray, quantile: float, tie_break: str) -> flo
     return float(0.5 * part[k] + 0.5 * part[m])
 
 
+def quantiles_by_group(r: np.ndarray, w: np.ndarray, group: np.ndarray, n_groups: int, quantile: float) -> np.ndarray:
+    """Per group ``g`` of the rows (``group`` in [0, n_groups)), :func:`weighted_quantile` of
+    its residuals and weights at ``quantile`` with ``tie_break="midpoint"`` (the leaf refit's
+    rule for the quantile family); NaN for a group without rows or with zero total weight.
+
+    Unit weights with the compiled kernels: one counting sort of the rows by group and a
+    selection per group in C (1M rows in 63 groups: ~10 ms; ~40 ms of numpy grouping and
+    partitions otherwise); the same order statistics, hence the same values.
+
+    >>> quantiles_by_group(np.array([1.0, 5.0, 2.0, 4.0]), np.ones(4), np.array([0, 1, 0, 1]), 2, 0.5).tolist()
+    [1.5, 4.5]
+    """
+    r = np.asarray(r, dtype=np.float64)
+    w = np.asarray(w, dtype=np.float64)
+    if _compiled_leaves.available() and bool(np.all(w == 1.0)):
+        g64 = np.ascontiguousarray(group, dtype=np.int64)
+        start, rs, _ = _compiled_leaves.group_rows(np.ascontiguousarray(r), None, g64, n_groups)
+        return _compiled_leaves.select_groups(start, rs, quantile)
+    counts = np.bincount(group, minlength=n_groups)
+    # numpy's stable sort is a radix sort on 16-bit keys (1M rows: ~10 ms)
+    order = np.argsort(group.astype(np.uint16) if n_groups <= 1 << 16 else group, kind="stable")
+    rs, ws = r[order], w[order]
+    bounds = np.concatenate(([0], np.cumsum(counts)))
+    out = np.full(n_groups, np.nan)
+    for g in np.flatnonzero(counts).tolist():
+        a, b = bounds[g], bounds[g + 1]
+        if np.sum(ws[a:b]) > 0:
+            out[g] = weighted_quantile(rs[a:b], ws[a:b], quantile, tie_break="midpoint")
+    return out
+
+
 def _argsort_ties_in_order(a: np.ndarray) -> np.ndarray:
     """``np.argsort(a, kind="stable")``, by numpy's faster unstable sort when ``a`` has no ties
     (distinct values have only one sorted order)."""
@@ -308,7 +341,13 @@ def _huber_m_estimates(r: np.ndarray, w: np.ndarray, group: np.ndarray, n_groups
     Start: the clipped-to-range weighted mean of each group. Weights whose ``max(w) * delta``
     would overflow ``G`` are scaled by a power of two first (exact; roots do not move).
     NaN for a group with no rows or zero total weight (no best constant).
+
+    Where the compiled kernels are built (:mod:`gbobjectives._compiled_leaves`), the same
+    Newton steps run in C over the rows grouped by a counting sort (~10x faster at 1M rows),
+    the groups it leaves open going to the same sorting solver.
     """
+    if _compiled_leaves.available():
+        return _huber_m_estimates_compiled(r, w, group, n_groups, delta)
     out = np.full(n_groups, np.nan)
     n, solve = _group_counts(w, group, n_groups)
     if not solve.any():
@@ -378,6 +417,27 @@ def _huber_m_estimates(r: np.ndarray, w: np.ndarray, group: np.ndarray, n_groups
         c, G, A, n_lo, n_hi = c_new, G2, A2, n_lo2, n_hi2
     out[solve] = c[solve]
     todo |= big & solve
+    if todo.any():
+        rows = np.flatnonzero(todo[group])
+        sub = np.cumsum(todo) - 1  # open groups renumbered 0..m-1
+        out[todo] = _huber_m_estimates_sorted(r[rows], w[rows], sub[group[rows]], int(todo.sum()), delta)
+    return out
+
+
+def _huber_m_estimates_compiled(
+    r: np.ndarray, w: np.ndarray, group: np.ndarray, n_groups: int, delta: float
+) -> np.ndarray:
+    """:func:`_huber_m_estimates` by the compiled kernels: rows grouped by a stable counting
+    sort, Newton per group in C (pairwise sums over the group's rows in row order), the groups it
+    leaves open (extreme weights or residuals, or no landing within ``_HUBER_NEWTON_STEPS``)
+    finished by :func:`_huber_m_estimates_sorted`."""
+    r = np.ascontiguousarray(r, dtype=np.float64)
+    w = np.ascontiguousarray(w, dtype=np.float64)
+    group = np.ascontiguousarray(group, dtype=np.int64)
+    unit = bool(np.all(w == 1.0))
+    start, rs, ws = _compiled_leaves.group_rows(r, None if unit else w, group, n_groups)
+    out, state = _compiled_leaves.huber_groups(start, rs, ws, delta, _HUBER_NEWTON_STEPS)
+    todo = state == 1
     if todo.any():
         rows = np.flatnonzero(todo[group])
         sub = np.cumsum(todo) - 1  # open groups renumbered 0..m-1

@@ -13,7 +13,7 @@ import numpy as np
 
 from gbobjectives._validation import check_scalar_param, describe_ids
 from gbobjectives.losses._fast import Workspace
-from gbobjectives.losses._solvers import _bounded_weights, weighted_quantile
+from gbobjectives.losses._solvers import _bounded_weights, quantiles_by_group, weighted_quantile
 from gbobjectives.losses.base import RegressionLoss
 from gbobjectives.losses.registry import Param, Template
 from gbobjectives.losses.regression import _check_hessian, _power_of_two, _weighted
@@ -254,6 +254,11 @@ class QuantileLoss(RegressionLoss):
         r, w = np.asarray(residuals, dtype=np.float64), np.asarray(weights, dtype=np.float64)
         return weighted_quantile(r, w, self._tau, tie_break="midpoint")
 
+    def leaf_values(self, residuals: np.ndarray, weights: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+        """:meth:`leaf_value` of every leaf at once (``groups``: each row's leaf in [0, n_groups);
+        NaN for a leaf without weight): :func:`~gbobjectives.losses._solvers.quantiles_by_group`."""
+        return quantiles_by_group(residuals, weights, groups, n_groups, self._tau)
+
 
 class AbsoluteErrorLoss(RegressionLoss):
     r"""Absolute error (L1, least absolute deviation) on the residual ``r = z - y``.
@@ -394,6 +399,11 @@ class AbsoluteErrorLoss(RegressionLoss):
         tau = 0.5; the textbook median without weights, as both engines' built-in L1 objectives)."""
         r, w = np.asarray(residuals, dtype=np.float64), np.asarray(weights, dtype=np.float64)
         return weighted_quantile(r, w, 0.5, tie_break="midpoint")
+
+    def leaf_values(self, residuals: np.ndarray, weights: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+        """:meth:`leaf_value` of every leaf at once (``groups``: each row's leaf in [0, n_groups);
+        NaN for a leaf without weight): :func:`~gbobjectives.losses._solvers.quantiles_by_group`."""
+        return quantiles_by_group(residuals, weights, groups, n_groups, 0.5)
 
 
 #: the smallest |y| RelativeErrorLoss takes: 1/y^2 (its MM curvature's factor) is finite above it
@@ -536,3 +546,4 @@ class RelativeErrorLoss(AbsoluteErrorLoss):
 
     # no leaf rule: the refit sees residuals, not the labels the weights depend on
     leaf_value = None  # type: ignore[assignment]
+    leaf_values = None  # type: ignore[assignment]
