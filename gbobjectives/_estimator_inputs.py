@@ -67,7 +67,7 @@ def text_column_error(X: Any, owner: str, exc: Exception | None = None) -> Value
         detail = f" ({str(exc).splitlines()[0]})" if exc is not None and str(exc) else ""
         return ValueError(
             f"X column {col!r} has dtype {dtype} and is not numeric{detail}; {owner} takes numeric, bool and "
-            f"pandas 'category' columns (used natively by XGBoost and LightGBM): convert it with "
+            f"pandas 'category' columns (used natively by XGBoost, LightGBM and CatBoost): convert it with "
             f"X[{col!r}] = X[{col!r}].astype('category')"
         )
     return None

@@ -211,8 +211,9 @@ class _BoostedBase(BaseEstimator):
     def _validate_frame(self, X: Any, reset: bool) -> Any:
         """A DataFrame with pandas ``category`` columns, kept as a DataFrame for the engines.
 
-        Both engines split on categories natively (XGBoost with ``enable_categorical=True`` on the
-        DMatrix and the hist tree method; LightGBM reads the category dtype) and store the
+        The engines split on categories natively (XGBoost with ``enable_categorical=True`` on the
+        DMatrix and the hist tree method; LightGBM reads the category dtype; CatBoost gets them as
+        ``cat_features``, as text, a missing entry a category of its own) and store the
         categories in the booster, so new data is matched to the training categories by value.
         """
         name = type(self).__name__
@@ -333,8 +334,11 @@ class _BoostedBase(BaseEstimator):
         K trees of each round. This is XGBoost's ``importance_type="total_gain"`` and LightGBM's
         ``importance_type="gain"``, so both engines report the same quantity (XGBClassifier's
         default is the *average* gain per split, LGBMClassifier's the split count). All zeros
-        if no tree has a split. Other kinds: ``booster_.get_score(importance_type=...)``
-        (XGBoost), ``booster_.feature_importance(importance_type="split")`` (LightGBM).
+        if no tree has a split. CatBoost reports no split gain: with ``engine="catboost"`` it is
+        CatBoost's default importance, ``PredictionValuesChange``, normalised the same way. Other
+        kinds: ``booster_.get_score(importance_type=...)`` (XGBoost),
+        ``booster_.feature_importance(importance_type="split")`` (LightGBM),
+        ``booster_.get_feature_importance(type=...)`` (CatBoost).
 
         Example
         -------
@@ -436,9 +440,10 @@ class BoostedClassifier(ClassifierMixin, _BoostedBase):
 
     pandas ``category`` columns are passed to the engine as a DataFrame and split on natively
     (XGBoost: ``enable_categorical=True`` on the DMatrix, hist trees; LightGBM: the category
-    dtype); such a model then predicts from DataFrames with the same columns, matching
-    categories by value. ``engine_params={"enable_categorical": ...}`` is accepted and goes to
-    XGBoost's DMatrix (default True).
+    dtype; CatBoost: ``cat_features``, the categories as text); such a model then predicts from
+    DataFrames with the same columns, matching categories by value.
+    ``engine_params={"enable_categorical": ...}`` is accepted and goes to XGBoost's DMatrix
+    (default True; the other engines ignore it).
 
     Example
     -------

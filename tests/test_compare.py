@@ -64,6 +64,9 @@ def csv_dir(tmp_path_factory) -> Path:
     big.to_csv(d / "stray.csv", index=False)
     df.assign(same=7.5).to_csv(d / "constant.csv", index=False)
     (d / "broken.csv").write_bytes(b'a,b\n"unterminated,1\n2,3,4\n')
+    # values the engines cannot store as float32 (XGBoost's multi-line C++ error; a silent inf run)
+    df.assign(a=df.a.where(df.index != 9, 1e39)).to_csv(d / "huge_feature.csv", index=False)
+    df.assign(price=df.price.where(df.index != 9, 1e300)).to_csv(d / "huge_target.csv", index=False)
     return d
 
 
@@ -198,6 +201,8 @@ def test_csv_auto_multiclass(tmp_path, csv_dir):
         (["--data", "{d}/rows20.csv", "--target", "price"], "20 rows leave 15 rows to train on"),
         (["--data", "{d}/stray.csv", "--target", "y"], "column 'size' holds numbers except 'n/a?' in data row 17"),
         (["--data", "{d}/constant.csv", "--target", "same"], "target 'same' is constant (every row is 7.5)"),
+        (["--data", "{d}/huge_feature.csv", "--target", "price"], "feature 'a' has a value of 1e+39 (row 10"),
+        (["--data", "{d}/huge_target.csv", "--target", "price"], "target has a value of 1e+300 (row 10"),
     ],
     ids=[
         "missing-file",
@@ -216,6 +221,8 @@ def test_csv_auto_multiclass(tmp_path, csv_dir):
         "20-rows",
         "stray-text-cell",
         "constant-target",
+        "feature-beyond-float32",
+        "target-beyond-float32",
     ],
 )
 def test_bad_input_exits_2_with_one_line(tmp_path, csv_dir, args, message):
@@ -312,6 +319,39 @@ def test_task_detection(values, task, expected):
 def test_target_that_does_not_fit_the_task():
     with pytest.raises(CompareError, match="needs exactly 2"):
         encode_target("t", np.arange(20.0), "binary")
+
+
+def test_engine_errors_are_one_line(monkeypatch):
+    """XGBoostError is a ValueError whose message goes on with a C++ stack trace: only its first
+    line reaches the user (it was printed whole)."""
+    from gbobjectives.compare import training
+
+    def fail(*args, **kwargs):
+        raise ValueError("[06:22:20] data.cc:1196: Check failed: valid\nStack trace:\n  [bt] (0) libxgboost.so")
+
+    monkeypatch.setattr(training, "_fit_raw", fail)
+    rng = np.random.default_rng(0)
+    with pytest.raises(CompareError) as info:
+        compare(rng.normal(size=(100, 2)), rng.normal(size=100), losses=["huber"], engines=["xgboost"])
+    assert str(info.value) == "training builtin on xgboost failed: [06:22:20] data.cc:1196: Check failed: valid"
+
+
+def test_float32_limits_follow_the_engines(tmp_path, csv_dir):
+    """A feature beyond float32 is XGBoost's and CatBoost's problem only: LightGBM alone trains."""
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(200, 2))
+    X[3, 1] = -1e39
+    y = X[:, 0] + rng.normal(size=200)
+    with pytest.raises(CompareError, match=r"feature 'x1' has a value of -1e\+39 \(row 4"):
+        compare(X, y, losses=["huber"], engines=["xgboost"])
+    result = compare(X, y, losses=["huber"], engines=["lightgbm"], rounds=2)
+    assert len(result.rows) == 3
+    # a target between LightGBM's clamp (1e38) and float32's maximum: fine without LightGBM
+    y2 = y.copy()
+    y2[0] = 2e38
+    with pytest.raises(CompareError, match=r"beyond \+-1e\+38"):
+        compare(X[:, :1], y2, losses=["huber"], engines=["lightgbm"], rounds=2)
+    compare(X[:, :1], y2, losses=["huber"], engines=["xgboost"], rounds=2)
 
 
 def test_tiny_table_still_runs_on_xgboost_alone(tmp_path, csv_dir):

@@ -213,3 +213,57 @@ def test_engines_plot_importance_takes_booster(engine):
     labels = {t.get_text() for t in ax.get_yticklabels()}
     assert labels & {"signal", "f1", "Column_1"}, labels
     plt.close("all")
+
+
+# ------------------------------------------------------------------------------ engine="catboost"
+# (issue 18 audit: with engine="catboost" a category column failed inside CatBoost, "column 'colour'
+# has dtype 'category' but is not in cat_features list", and feature_importances_ raised
+# AttributeError: the CatBoost back-end had no importances)
+def test_catboost_estimators_train_on_category_columns(tmp_path):
+    catboost = pytest.importorskip("catboost")
+    train, new = category_frame(600, 0), category_frame(300, 1)
+    train.loc[[3, 50], "colour"] = np.nan  # missing: a category of its own for CatBoost
+    y = np.where(
+        signal(train.fillna({"colour": "blue"})) + 0.3 * np.random.default_rng(2).normal(size=600) > 0.3, "yes", "no"
+    )
+    for engine_params in (None, {"enable_categorical": True}):
+        clf = BoostedClassifier(
+            engine="catboost", n_estimators=60, n_jobs=1, random_state=0, engine_params=engine_params
+        ).fit(train, y)
+        assert isinstance(clf.booster_, catboost.CatBoost)
+        assert clf.booster_.get_cat_feature_indices() == [1]  # split on natively, not as codes
+        assert clf.feature_names_in_.tolist() == ["x", "colour", "flag"]
+    # the same categories declared in another order: matched by value, not by code
+    shuffled = new.assign(colour=new["colour"].cat.reorder_categories(["grey", "blue", "red", "green"]))
+    np.testing.assert_array_equal(clf.decision_function(shuffled), clf.decision_function(new))
+    assert clf.score(new, np.where(signal(new) > 0.3, "yes", "no")) > 0.9
+    assert np.all(np.isfinite(clf.decision_function(train)))  # missing categories predict too
+
+    reg = BoostedRegressor(engine="catboost", n_estimators=300, early_stopping_rounds=10, n_jobs=1, random_state=0).fit(
+        train, 10 * signal(train.fillna({"colour": "blue"}))
+    )
+    assert reg.best_iteration_ is not None and reg.score(new, 10 * signal(new)) > 0.9
+    reg.save(tmp_path / "m.json")
+    np.testing.assert_array_equal(gbo.load_model(tmp_path / "m.json").predict(new), reg.predict(new))
+
+
+def test_catboost_feature_importances():
+    pytest.importorskip("catboost")
+    X, y = importance_data()
+    reg = BoostedRegressor(engine="catboost", n_estimators=30, n_jobs=1, random_state=0).fit(X, y)
+    imp = reg.feature_importances_
+    assert imp.shape == (4,) and np.all(imp >= 0) and imp.sum() == pytest.approx(1.0)
+    assert np.argmax(imp) == 1 and imp[1] > imp[2] > max(imp[0], imp[3])
+    # the documented definition: CatBoost's PredictionValuesChange, normalised
+    expected = reg.booster_.get_feature_importance(type="PredictionValuesChange")
+    np.testing.assert_allclose(imp, expected / expected.sum(), rtol=1e-12)
+    # over the rounds used to predict
+    short = BoostedRegressor(engine="catboost", n_estimators=30, n_jobs=1, random_state=0).fit(X, y)
+    short.n_estimators_ = 5
+    first5 = reg.booster_.copy()
+    first5.shrink(ntree_end=5)
+    expected5 = first5.get_feature_importance(type="PredictionValuesChange")
+    np.testing.assert_allclose(short.feature_importances_, expected5 / expected5.sum(), rtol=1e-12)
+    classes = np.digitize(y, [-2.0, 2.0])
+    clf = BoostedClassifier(engine="catboost", n_estimators=10, n_jobs=1, random_state=0).fit(X, classes)
+    assert clf.feature_importances_.shape == (4,) and np.argmax(clf.feature_importances_) == 1

@@ -25,6 +25,43 @@ from gbobjectives.links import LogitLink, SoftmaxLink
 from gbobjectives.losses import HuberLoss, QuantileLoss
 from gbobjectives.metrics import LogLossHit, PriorLogLoss
 
+#: XGBoost and CatBoost store features as float32: a larger finite value becomes inf and XGBoost
+#: aborts in C++ ("Input data contains `inf` or a value too large")
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+#: the engines store labels as float32; LightGBM clamps them to +-1e38 without a warning
+_LIGHTGBM_LABEL_MAX = float(np.float32(1e38))
+
+
+def _check_float32_range(data: Dataset, engines: Sequence[str]) -> None:
+    """One-line :class:`CompareError` for a feature or target the engines cannot store.
+
+    The engines keep features (XGBoost, CatBoost) and labels (all three) as float32; a value
+    beyond that range became XGBoost's multi-line C++ error, or, with a target near 1e300, a
+    silent run whose every metric was inf.
+    """
+    if {"xgboost", "catboost"} & set(engines) and data.X.size:
+        big = np.fmax.reduce(np.abs(data.X), axis=0)  # NaN (missing) skipped, no warning for an all-NaN column
+        with np.errstate(invalid="ignore"):
+            over = np.flatnonzero(big > _FLOAT32_MAX)
+        if over.size:
+            j = int(over[0])
+            col = data.feature_names[j] if j < len(data.feature_names) else f"x{j}"
+            i = int(np.flatnonzero(np.abs(data.X[:, j]) > _FLOAT32_MAX)[0])
+            raise CompareError(
+                f"{data.name}: feature {col!r} has a value of {data.X[i, j]:g} (row {i + 1} of the rows used), beyond "
+                f"+-3.4e+38: XGBoost and CatBoost store features as float32; rescale the column (e.g. divide by a "
+                f"power of 10) or leave it to --engines lightgbm"
+            )
+    if data.task == "regression" and data.y.size:
+        limit = _LIGHTGBM_LABEL_MAX if "lightgbm" in engines else _FLOAT32_MAX
+        i = int(np.argmax(np.abs(data.y)))
+        if abs(data.y[i]) > limit:
+            raise CompareError(
+                f"{data.name}: the target has a value of {data.y[i]:g} (row {i + 1} of the rows used), beyond "
+                f"+-{limit:.3g}: the engines store labels as float32 (LightGBM clamps them to +-1e38 without a "
+                f"warning); rescale the target (e.g. divide by a power of 10)"
+            )
+
 
 def _engine_params(engine: str, task: str, n_classes: int | None, seed: int, threads: int) -> dict[str, Any]:
     # Same capacity on both engines: depth-4 trees (LightGBM: at most 15 leaves) and learning rate 0.1
@@ -281,6 +318,7 @@ def compare(
         raise CompareError(f"--folds must be at least 1, got {folds}")
     if not 0 < test_size < 1:
         raise CompareError(f"--test-size must be between 0 and 1, got {test_size:g}")
+    _check_float32_range(data, engines)
     threads = threads or _auto_threads(data.X.shape[0])
     candidates = make_candidates(data.task, data.y, losses)
     splits = _splits(data, folds, test_size, seed)
@@ -318,11 +356,11 @@ def compare(
                         seed,
                         threads,
                     )
-                except ValueError as exc:  # e.g. a loss rejecting the labels: the user's data, not a bug
-                    raise CompareError(f"training {cand.label} on {engine} failed: {exc}") from None
                 except Exception as exc:
-                    # the engines' own errors (LightGBMError, XGBoostError) about the data: one line, exit 2
-                    if type(exc).__name__ not in ("LightGBMError", "XGBoostError"):
+                    # a ValueError (e.g. a loss rejecting the labels: the user's data, not a bug) or the
+                    # engines' own errors about the data: one line, exit 2. XGBoostError is a ValueError
+                    # whose message goes on with a C++ stack trace: only its first line is kept.
+                    if not isinstance(exc, ValueError) and type(exc).__name__ not in ("LightGBMError", "XGBoostError"):
                         raise
                     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                     raise CompareError(f"training {cand.label} on {engine} failed: {first}") from None

@@ -63,3 +63,8 @@ class EstimatorBackend:
 
     def translate(self, est: Any, loss: Loss) -> dict[str, Any]:  # pragma: no cover
         raise NotImplementedError
+
+    def importances(self, booster: Any, n_rounds: int, n_features: int) -> Any:  # pragma: no cover
+        """Per-feature importance (shape ``(n_features,)``) over the first ``n_rounds`` rounds,
+        unnormalised; ``feature_importances_`` divides by the total."""
+        raise NotImplementedError

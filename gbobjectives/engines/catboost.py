@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from gbobjectives import _compiled
+from gbobjectives._estimator_inputs import is_dataframe
 from gbobjectives._validation import check_sample_weight
 from gbobjectives.engines import _common
 from gbobjectives.engines._backend import EstimatorBackend, engine_seed, engine_threads
@@ -563,9 +564,15 @@ class CatBoostBackend(EstimatorBackend):
         if len(y) < 2:
             # CatBoost's quantizer rejects it deep inside ("All features are either constant ...")
             raise ValueError(f"engine='catboost' needs at least 2 samples in X, got {len(y)} sample")
+        # XGBoost's DMatrix option; CatBoost is told the category columns through cat_features
+        params.pop("enable_categorical", None)
         params = {**params, "iterations": n_rounds}
-        pool = catboost.Pool(_catboost_features(X), label=y, weight=w)
-        valid = [catboost.Pool(_catboost_features(Xv), label=yv, weight=wv) for Xv, yv, wv in evals]
+        cat_features = _category_positions(X) or None
+        pool = catboost.Pool(_catboost_features(X), label=y, weight=w, cat_features=cat_features)
+        valid = [
+            catboost.Pool(_catboost_features(Xv), label=yv, weight=wv, cat_features=cat_features)
+            for Xv, yv, wv in evals
+        ]
         try:
             model = train(
                 loss,
@@ -602,6 +609,15 @@ class CatBoostBackend(EstimatorBackend):
         )
         return np.asarray(raw, dtype=np.float64)
 
+    def importances(self, booster: Any, n_rounds: int, n_features: int) -> np.ndarray:
+        # CatBoost reports no split gain: its default importance, PredictionValuesChange (how much
+        # the prediction changes, on average, when the feature's value changes), over the rounds
+        # used to predict
+        if booster.tree_count_ > n_rounds:
+            booster = booster.copy()
+            booster.shrink(ntree_end=n_rounds)
+        return np.asarray(booster.get_feature_importance(type="PredictionValuesChange"), dtype=np.float64)
+
     def dumps(self, booster: Any) -> str:
         import base64
 
@@ -618,11 +634,40 @@ class CatBoostBackend(EstimatorBackend):
         return model
 
 
+#: the value a missing entry of a pandas ``category`` column takes for CatBoost, which accepts
+#: only strings and integers as categories (NaN is rejected): missing is a category of its own
+_MISSING_CATEGORY = "\x00missing"
+
+
+def _is_category(dtype: Any) -> bool:
+    return getattr(dtype, "name", "") == "category"
+
+
+def _category_positions(X: Any) -> list[int]:
+    """Positions of the pandas ``category`` columns of a DataFrame ``X`` (empty otherwise)."""
+    if not is_dataframe(X):
+        return []
+    return [i for i, dtype in enumerate(X.dtypes) if _is_category(dtype)]
+
+
 def _catboost_features(X: Any) -> Any:
-    """``X`` in a form CatBoost accepts: scipy sparse input (sparse arrays too, which CatBoost
-    rejects) as a ``csr_matrix`` with int32 indices (CatBoost asserts int32)."""
+    """``X`` in a form CatBoost accepts.
+
+    pandas ``category`` columns become their categories' text (CatBoost takes strings or integers
+    as categories, not floats or NaN; a missing entry is a category of its own), so the same
+    value maps to the same category at fit and predict whatever the declared category order.
+    scipy sparse input (sparse arrays too, which CatBoost rejects) becomes a ``csr_matrix`` with
+    int32 indices (CatBoost asserts int32).
+    """
     import scipy.sparse as sp
 
+    if _category_positions(X):
+        out = X.copy(deep=False)
+        for col, dtype in X.dtypes.items():
+            if _is_category(dtype):
+                labels = np.array([str(c) for c in dtype.categories] + [_MISSING_CATEGORY], dtype=object)
+                out[col] = labels[X[col].cat.codes.to_numpy()]  # code -1 (missing): the last label
+        return out
     if not sp.issparse(X):
         return X
     X = sp.csr_matrix(X)
