@@ -66,7 +66,8 @@ _ARGS = {
 #: their wrappers are in ``gbobjectives/_compiled_leaves.py``
 _LEAF_ARGS: dict[str, tuple[list[Any], Any]] = {
     "gbo_leaf_by_change": ([_I64, _P, _P, _P, _I64, _P, _P, _P, _P, _P, _P], None),
-    "gbo_group_rows": ([_I64, _P, _P, _P, _I64, _P, _P, _P], ctypes.c_int),
+    "gbo_count_groups": ([_I64, _P, _I64, _P], ctypes.c_int),
+    "gbo_scatter_groups": ([_I64, _P, _P, _P, _P, _P, _P], None),
     "gbo_huber_groups": ([_I64, _I64, _P, _P, _P, _D, _I64, _P, _P], None),
     "gbo_select_groups": ([_I64, _I64, _P, _P, _D, _P], None),
 }

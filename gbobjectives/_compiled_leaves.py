@@ -77,18 +77,36 @@ def group_rows(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """A stable counting sort of the rows by ``group`` (int64 in [0, n_groups)): ``(start
     (n_groups + 1,), r grouped, w grouped or None)``; group g's rows are ``start[g]:start[g+1]``,
-    in row order."""
-    f = _compiled.leaf_function("gbo_group_rows")
+    in row order. Row ranges are counted and scattered on several threads (each range writes
+    its rows after those of the earlier ranges, so the order is the same for any thread count)."""
+    count, scatter = _compiled.leaf_function("gbo_count_groups"), _compiled.leaf_function("gbo_scatter_groups")
     n = r.shape[0]
-    start = np.empty(n_groups + 1, dtype=np.int64)
+    if group.shape[0] != n or (w is not None and w.shape[0] != n):
+        raise ValueError("compiled leaf kernel arguments of different lengths")
+    threads = max(1, min(num_threads(), n // _MIN_ROWS))
+    bounds = [n * i // threads for i in range(threads + 1)]
+    counts = np.zeros((threads, n_groups), dtype=np.int64)
+    pg, pr, pw = _ptr(group, _I64), _ptr(r, _F64), _ptr(w, _F64)
+
+    def count_part(i: int) -> int:
+        lo, hi = bounds[i], bounds[i + 1]
+        return count(hi - lo, pg + 8 * lo, n_groups, _compiled.address(counts[i]))
+
+    if any(status != 0 for status in run_parts(count_part, threads)):
+        raise ValueError(f"group ids must lie in [0, {n_groups})")
+    total = counts.sum(axis=0)
+    start = np.zeros(n_groups + 1, dtype=np.int64)
+    np.cumsum(total, out=start[1:])
+    nexts = start[:-1] + np.cumsum(counts, axis=0) - counts  # each range's first slot per group
     rs = np.empty(n)
     ws = None if w is None else np.empty(n)
-    status = f(n, _ptr(group, _I64), _ptr(r, _F64), _ptr(w, _F64), n_groups, _ptr(start, _I64), _ptr(rs, _F64),
-               _ptr(ws, _F64))  # fmt: skip
-    if status == -1:
-        raise ValueError(f"group ids must lie in [0, {n_groups})")
-    if status != 0:
-        raise MemoryError("the grouping kernel could not allocate its counters")
+    prs, pws = _compiled.address(rs), None if ws is None else _compiled.address(ws)
+
+    def scatter_part(i: int) -> None:
+        lo, hi = bounds[i], bounds[i + 1]
+        scatter(hi - lo, pg + 8 * lo, pr + 8 * lo, pw + 8 * lo if pw else None, _compiled.address(nexts[i]), prs, pws)
+
+    run_parts(scatter_part, threads)
     return start, rs, ws
 
 

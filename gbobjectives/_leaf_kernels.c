@@ -7,7 +7,8 @@
  *
  *   gbo_leaf_by_change   each row's leaf of the newest tree, read off the change of its score
  *                        (refit.leaf_from_score_change): one search among the sorted leaf values
- *   gbo_group_rows       a stable counting sort of rows by group (leaf), with their weights
+ *   gbo_count_groups,    a stable counting sort of rows by group (leaf), with their weights
+ *   gbo_scatter_groups
  *   gbo_huber_groups     per group, the weighted Huber M-estimate by safeguarded Newton on the
  *                        piecewise-linear G(c) = sum w clip(c - r, -delta, delta)
  *                        (_solvers._huber_m_estimates), or "open" for the sorting solver
@@ -77,45 +78,77 @@ static double pw_total(const gbo_pairwise *p) {
  * any is NaN), stats[1] = max(|engine_after|, |before|, |after|): the caller accepts the leaves
  * only if stats[0] is within the rounding bound that stats[1] gives.
  */
+/* The number of the m sorted midpoints below x (numpy's searchsorted(mids, x, "left")) */
+static int64_t lower_bound(const double *mids, int64_t m, double x) {
+    int64_t base = 0, len = m;
+    while (len > 1) {
+        const int64_t half = len >> 1;
+        base += (int64_t)(mids[base + half - 1] < x) * half;
+        len -= half;
+    }
+    return base + (len == 1 ? (int64_t)(mids[base] < x) : 0);
+}
+
+/* Buckets over the range of the midpoints: bucket(x) = floor((x - lo) * inv), clamped to
+ * [0, nb) (NaN to 0). It is non-decreasing in x (a subtraction and a product by a positive
+ * constant round monotonically), so a midpoint in a lower bucket than x is below x and one in a
+ * higher bucket is above it: only the midpoints of x's own bucket need comparing. */
+#define GBO_BUCKETS_PER_LEAF 16
+#define GBO_MAX_BUCKETS 65536
+
+static int64_t bucket_of(double x, double lo, double inv, int64_t nb) {
+    const double t = (x - lo) * inv;
+    if (!(t >= 0.0)) return 0; /* also NaN */
+    if (!(t < (double)nb)) return nb - 1;
+    return (int64_t)t;
+}
+
 GBO_EXPORT void gbo_leaf_by_change(int64_t n, const double *before, const double *engine_after, const double *offset,
                                    int64_t nv, const double *sv, const double *mids, const int64_t *ids, int64_t *leaf,
                                    int64_t *counts, double *stats) {
     double max_err = 0.0, scale = 0.0;
     int nan = 0;
     const int64_t m = nv - 1; /* midpoints */
-    double change[GBO_TILE];
-    int64_t base[GBO_TILE];
-    for (int64_t t = 0; t < n; t += GBO_TILE) {
-        const int64_t k = t + GBO_TILE < n ? GBO_TILE : n - t;
-        for (int64_t j = 0; j < k; j++) {
-            const double ea = engine_after[t + j];
-            const double after = offset ? ea + offset[t + j] : ea;
-            const double b = before[t + j];
-            change[j] = after - b;
-            base[j] = 0;
-            const double a1 = fabs(ea), a2 = fabs(b), a3 = fabs(after);
-            scale = a1 > scale ? a1 : scale;
-            scale = a2 > scale ? a2 : scale;
-            scale = a3 > scale ? a3 : scale;
-        }
-        /* lower bound: the number of midpoints < change, by halving, level by level over the
-         * tile: the rows' searches are independent, so they overlap (one row's six dependent
-         * loads after another's took ~20 ns a row) and no branch depends on the data */
-        int64_t len = m;
-        while (len > 1) {
-            const int64_t half = len >> 1;
-            for (int64_t j = 0; j < k; j++) base[j] += (int64_t)(mids[base[j] + half - 1] < change[j]) * half;
-            len -= half;
-        }
-        for (int64_t j = 0; j < k; j++) {
-            const int64_t pos = base[j] + (len == 1 ? (int64_t)(mids[base[j]] < change[j]) : 0);
-            const double err = fabs(change[j] - sv[pos]);
-            nan |= (err != err);
-            max_err = err > max_err ? err : max_err;
-            leaf[t + j] = ids[pos];
-            counts[pos] += 1;
+    /* a search per row through six levels of dependent loads cost ~17 ns a row; a bucket
+     * lookup with at most one comparison, usually none, ~3 ns */
+    int64_t nb = m * GBO_BUCKETS_PER_LEAF;
+    nb = nb < 1 ? 1 : (nb > GBO_MAX_BUCKETS ? GBO_MAX_BUCKETS : nb);
+    int32_t *first = (int32_t *)calloc((size_t)(2 * nb), sizeof(int32_t));
+    int32_t *inside = first ? first + nb : NULL;
+    const double lo = m > 0 ? mids[0] : 0.0, span = m > 0 ? mids[m - 1] - mids[0] : 0.0;
+    const double inv = span > 0 && isfinite(span) ? (double)nb / span : 0.0;
+    if (first) {
+        for (int64_t j = 0; j < m; j++) inside[bucket_of(mids[j], lo, inv, nb)]++;
+        int32_t below = 0;
+        for (int64_t b = 0; b < nb; b++) {
+            first[b] = below;
+            below += inside[b];
         }
     }
+    for (int64_t i = 0; i < n; i++) {
+        const double ea = engine_after[i];
+        const double after = offset ? ea + offset[i] : ea;
+        const double b = before[i];
+        const double change = after - b;
+        int64_t pos;
+        if (!first) {
+            pos = lower_bound(mids, m, change);
+        } else {
+            const int64_t k = bucket_of(change, lo, inv, nb);
+            const int64_t f = first[k], c = inside[k];
+            pos = c == 0 ? f : (c == 1 ? f + (int64_t)(mids[f] < change) : f + lower_bound(mids + f, c, change));
+        }
+        const double err = fabs(change - sv[pos]);
+        nan |= (err != err);
+        max_err = err > max_err ? err : max_err;
+        const double a1 = fabs(ea), a2 = fabs(b), a3 = fabs(after);
+        scale = a1 > scale ? a1 : scale;
+        scale = a2 > scale ? a2 : scale;
+        scale = a3 > scale ? a3 : scale;
+        leaf[i] = ids[pos];
+        counts[pos] += 1;
+    }
+    free(first);
     stats[0] = nan ? NAN : max_err;
     stats[1] = scale;
 }
@@ -123,30 +156,23 @@ GBO_EXPORT void gbo_leaf_by_change(int64_t n, const double *before, const double
 /* ------------------------------------------------------------------------ grouping rows */
 
 /*
- * Stable counting sort of rows by group: rs[start[g] ...] = r of group g's rows in row order
- * (ws likewise from w, unless w or ws is NULL). start has ng + 1 entries and is filled here;
- * groups outside [0, ng) are an error (returns -1, nothing written).
+ * Stable counting sort of rows by group, in two steps so that contiguous row ranges run on
+ * several threads: gbo_count_groups adds each range's rows per group to its counts (returns -1,
+ * for a group id outside [0, ng)); the caller turns the counts into each range's first slot per
+ * group (the group's start plus the rows of the earlier ranges), and gbo_scatter_groups writes
+ * the range's r (and w unless w or ws is NULL) there, in row order.
  */
-GBO_EXPORT int gbo_group_rows(int64_t n, const int64_t *group, const double *r, const double *w, int64_t ng,
-                              int64_t *start, double *rs, double *ws) {
-    int64_t *next = (int64_t *)calloc((size_t)(ng > 0 ? ng : 1), sizeof(int64_t));
-    if (!next) return -2;
+GBO_EXPORT int gbo_count_groups(int64_t n, const int64_t *group, int64_t ng, int64_t *counts) {
     for (int64_t i = 0; i < n; i++) {
         const int64_t g = group[i];
-        if (g < 0 || g >= ng) {
-            free(next);
-            return -1;
-        }
-        next[g]++;
+        if (g < 0 || g >= ng) return -1;
+        counts[g]++;
     }
-    int64_t s = 0;
-    for (int64_t g = 0; g < ng; g++) {
-        start[g] = s;
-        const int64_t c = next[g];
-        next[g] = s;
-        s += c;
-    }
-    start[ng] = s;
+    return 0;
+}
+
+GBO_EXPORT void gbo_scatter_groups(int64_t n, const int64_t *group, const double *r, const double *w, int64_t *next,
+                                   double *rs, double *ws) {
     if (w && ws) {
         for (int64_t i = 0; i < n; i++) {
             const int64_t j = next[group[i]]++;
@@ -156,8 +182,6 @@ GBO_EXPORT int gbo_group_rows(int64_t n, const int64_t *group, const double *r, 
     } else {
         for (int64_t i = 0; i < n; i++) rs[next[group[i]]++] = r[i];
     }
-    free(next);
-    return 0;
 }
 
 /* --------------------------------------------------------------------- Huber M-estimates */
@@ -213,7 +237,7 @@ static gbo_huber_eval huber_eval(const double *r, const double *w, int64_t n, do
 }
 
 /*
- * Groups [g0, g1) of rows grouped by gbo_group_rows (rs, ws or NULL for unit weights, start).
+ * Groups [g0, g1) of rows grouped by gbo_scatter_groups (rs, ws or NULL for unit weights, start).
  * For each: out[g] = the root of G_g and state[g] = 0 (solved), or state[g] = 1 (open: the
  * caller's sorting solver finishes it; out[g] unset) for a group whose weights or residuals are
  * extreme (max(w) delta beyond 2^+-256, |r| >= 2^51 delta: see _solvers._huber_m_estimates) or
@@ -337,7 +361,7 @@ static void select_kth(double *a, int64_t n, int64_t k) {
 }
 
 /*
- * Groups [g0, g1) of unit-weight residuals grouped by gbo_group_rows (rs is reordered within
+ * Groups [g0, g1) of unit-weight residuals grouped by gbo_scatter_groups (rs is reordered within
  * each group): out[g] = (x_(k) + x_(m)) / 2 taken as 0.5 x_(k) + 0.5 x_(m), with the 0-based
  * order statistics k = ceil(tau n) - 1 and m = floor(tau n), both clipped to [0, n - 1]: the
  * midpoint of the minimisers of the pinball loss (_solvers.weighted_quantile with
