@@ -276,3 +276,73 @@ def test_a_stale_or_broken_build_falls_back_with_a_reason(monkeypatch):
     monkeypatch.setitem(_compiled._ARGS, "no_such_kernel", [])
     lib, reason = _compiled._load()
     assert lib is None and "cannot be used" in reason and "no_such_kernel" in reason
+
+
+# ---------------------------------------------------------------------------------- public path
+_PUBLIC_LOSSES = [
+    gbo.WeightedLogLoss(pos_weight=2.0),
+    gbo.FocalLoss(gamma=2.0, alpha=0.25),
+    gbo.MulticlassFocalLoss(gamma=2.0),
+]
+
+
+def _public_inputs(loss, rng, n=5000):
+    if loss.task == "multiclass":
+        return rng.integers(0, 4, n), rng.normal(0, 4, (n, 4))
+    return rng.integers(0, 2, n), rng.normal(0, 4, n)
+
+
+@needs_kernels
+@pytest.mark.parametrize("loss", _PUBLIC_LOSSES, ids=repr)
+def test_unchecked_public_path_equals_the_checked_one(loss, monkeypatch):
+    # plain numpy inputs go to the kernel without the separate checks; the result must be the
+    # same bits as through the checks, with and without weights, for int, bool and float labels
+    rng = np.random.default_rng(8)
+    y, z = _public_inputs(loss, rng)
+    w = rng.uniform(0, 3, y.size)
+    label_forms = [y, y.astype(np.int32)] + ([y.astype(bool), y.astype(float)] if loss.task == "binary" else [])
+    fast = [loss.gradient_hessian(yy, z, ww) for yy in label_forms for ww in (None, w)]
+    calls = []
+    original = type(loss)._gradient_hessian
+
+    def checked_only(self, *args):
+        calls.append(1)
+        return original(self, *args)
+
+    monkeypatch.setattr(type(loss), "_gradient_hessian", checked_only)
+    if loss.task == "multiclass":
+        monkeypatch.setattr(type(loss), "_kernel_unchecked", lambda self, *a: None)
+    else:
+        from gbobjectives.losses import classification
+
+        monkeypatch.setattr(classification, "_kernel_unchecked", lambda *a: None)
+    slow = [loss.gradient_hessian(yy, z, ww) for yy in label_forms for ww in (None, w)]
+    assert len(calls) == len(slow)  # the second round really took the checked path
+    for (g1, h1), (g2, h2) in zip(fast, slow):
+        assert g1.tobytes() == g2.tobytes() and h1.tobytes() == h2.tobytes()
+
+
+@needs_kernels
+@pytest.mark.parametrize("loss", _PUBLIC_LOSSES, ids=repr)
+def test_unchecked_public_path_still_rejects_bad_input(loss):
+    rng = np.random.default_rng(9)
+    y, z = _public_inputs(loss, rng)
+    bad_z = z.copy()
+    bad_z[-1] = np.nan  # (a whole row for multiclass)
+    with pytest.raises(ValueError, match="raw_prediction contains"):
+        loss.gradient_hessian(y, bad_z)
+    bad_y = y.copy()
+    bad_y[3] = 7 if loss.task == "multiclass" else 2
+    with pytest.raises(ValueError, match="y_true"):
+        loss.gradient_hessian(bad_y, z)
+    bad_w = rng.uniform(0, 1, y.size)
+    for value in (-1.0, np.nan, np.inf):
+        bad_w[0] = value
+        with pytest.raises(ValueError, match="sample_weight"):
+            loss.gradient_hessian(y, z, bad_w)
+    if loss.task == "binary":  # soft labels take the numpy formulas: linear in y
+        soft = np.full(y.size, 0.25)
+        g, _ = loss.gradient_hessian(soft, z)
+        g0, _ = loss.gradient_hessian(np.zeros(y.size), z)
+        g1, _ = loss.gradient_hessian(np.ones(y.size), z)
+        np.testing.assert_allclose(g, 0.75 * g0 + 0.25 * g1, rtol=1e-12, atol=1e-300)

@@ -109,6 +109,49 @@ def _kernel_public(kernel: tuple | None, y: np.ndarray, z: np.ndarray, w: np.nda
     return None if status & compiled.SOFT_LABELS else (grad, hess)
 
 
+def _kernel_unchecked(
+    kernel: tuple | None, y_true: Any, raw_prediction: Any, sample_weight: Any
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The public gradient and Hessian straight from the compiled kernel, for plain 1-D numpy
+    inputs, with the kernel as the checker: it reports NaN/inf scores and labels other than 0
+    and 1 (NaN included) in its status, and then this returns None and the caller runs the full
+    checks (which raise their messages) and formulas (soft labels). Saves the separate passes of
+    the checks (1M rows: ~1 ms of ~10 ms; the rest is the kernel writing two fresh arrays).
+    None also for anything unusual (lists, other shapes or dtypes): the full path handles it."""
+    if kernel is None or not compiled.available():
+        return None
+    z, y, w = raw_prediction, y_true, sample_weight
+    if not (isinstance(z, np.ndarray) and isinstance(y, np.ndarray) and z.dtype == np.float64):
+        return None
+    if z.ndim != 1 or y.shape != z.shape or y.dtype.kind not in "biuf":
+        return None
+    if w is not None:
+        if not (isinstance(w, np.ndarray) and w.shape == z.shape and w.dtype.kind in "biuf"):
+            return None
+        w = np.ascontiguousarray(w, dtype=np.float64)
+        if w.size and not (w.min() >= 0 and w.max() < np.inf):  # negative, NaN or inf: the full checks say so
+            return None
+    z = np.ascontiguousarray(z)
+    grad, hess = np.empty_like(z), np.empty_like(z)
+    status = compiled.binary(z, np.ascontiguousarray(y, dtype=np.float64), w, kernel, grad, hess)
+    return None if status else (grad, hess)
+
+
+class _KernelBinaryLoss(BinaryLoss):
+    """A binary loss with a compiled kernel (``self._kernel``): the public gradient and Hessian
+    of plain numpy inputs go to the kernel before any separate check (:func:`_kernel_unchecked`)."""
+
+    _kernel: tuple | None = None
+
+    def gradient_hessian(
+        self, y_true: Any, raw_prediction: Any, sample_weight: Any = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        out = _kernel_unchecked(self._kernel, y_true, raw_prediction, sample_weight)
+        return out if out is not None else super().gradient_hessian(y_true, raw_prediction, sample_weight)
+
+    gradient_hessian.__doc__ = BinaryLoss.gradient_hessian.__doc__
+
+
 def _solve_binary_intercept(dF: Any, c0: float) -> float:
     """Root of an increasing function with dF(-inf) < 0 < dF(+inf), bracketed from c0."""
     lo, hi, step = c0 - 1.0, c0 + 1.0, 1.0
@@ -134,7 +177,7 @@ def _class_sums(y: np.ndarray, w: np.ndarray, w_pos: float, w_neg: float) -> tup
     return A, B
 
 
-class WeightedLogLoss(BinaryLoss):
+class WeightedLogLoss(_KernelBinaryLoss):
     r"""Class-weighted binary logloss on the logit ``z``.
 
     .. math::
@@ -212,7 +255,7 @@ class WeightedLogLoss(BinaryLoss):
         return float(np.log(A) - np.log(B))
 
 
-class FocalLoss(BinaryLoss):
+class FocalLoss(_KernelBinaryLoss):
     r"""Binary focal loss (Lin et al., 2017) on the logit ``z``.
 
     .. math::

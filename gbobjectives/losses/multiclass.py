@@ -125,6 +125,42 @@ class MulticlassFocalLoss(MulticlassLoss):
         a, _, _ = _true_class_margin(y, z)
         return self._class_weight(y) * phi(a, self._gamma)
 
+    def gradient_hessian(
+        self, y_true: Any, raw_prediction: Any, sample_weight: Any = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        out = self._kernel_unchecked(y_true, raw_prediction, sample_weight)
+        return out if out is not None else super().gradient_hessian(y_true, raw_prediction, sample_weight)
+
+    gradient_hessian.__doc__ = MulticlassLoss.gradient_hessian.__doc__
+
+    def _kernel_unchecked(self, y: Any, z: Any, w: Any) -> tuple[np.ndarray, np.ndarray] | None:
+        """The public gradient and Hessian straight from the compiled kernel for plain numpy
+        inputs (float64 (n, K) scores, integer labels, float weights or None), checking only
+        what the kernel cannot: the labels' range (they index the classes) and the weights; the
+        kernel reports NaN/inf scores, and then (or for anything unusual: lists, float labels,
+        other shapes) this returns None and the full checks and messages run."""
+        if self._kernel is None or not compiled.available():
+            return None
+        if not (isinstance(z, np.ndarray) and isinstance(y, np.ndarray) and z.dtype == np.float64 and z.ndim == 2):
+            return None
+        n, K = z.shape
+        if K < 2 or (self.n_classes is not None and K != self.n_classes) or y.shape != (n,) or y.dtype.kind not in "iu":
+            return None
+        if n and not (y.min() >= 0 and y.max() < K):
+            return None
+        if w is not None:
+            if not (isinstance(w, np.ndarray) and w.shape == (n,) and w.dtype.kind in "iuf"):
+                return None
+            w = np.asarray(w, dtype=np.float64)
+            if n and not (w.min() >= 0 and w.max() < np.inf):
+                return None
+        yk = np.ascontiguousarray(y, dtype=np.int64)
+        scale = self._row_scale(yk, w)
+        scale = None if np.ndim(scale) == 0 else np.ascontiguousarray(scale, dtype=np.float64)
+        grad, hess = np.empty(z.shape), np.empty(z.shape)
+        status = compiled.softmax(z, yk, scale, self._kernel, grad, hess)
+        return None if status else (grad, hess)
+
     def _gradient_hessian(self, y, z, w):
         if self._kernel is not None and compiled.available():
             scale = self._row_scale(y, w)
