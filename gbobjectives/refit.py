@@ -110,7 +110,9 @@ def refit_leaf_values(
     no best constant: its value is NaN, meaning "keep the engine's value". A loss may also
     declare ``leaf_values(residuals, weights, groups, n_groups)``, all leaves at once (as
     :class:`~gbobjectives.HuberLoss` does, vectorised); it must equal ``leaf_value`` on each
-    group's rows (NaN for zero total weight). Otherwise ``leaf_value`` is called per leaf.
+    group's rows (NaN for zero total weight). Its groups are the leaf ids themselves, so some
+    groups in ``range(n_groups)`` have no rows (node ids that are no leaf of this tree): their
+    values are dropped, whatever they are. Otherwise ``leaf_value`` is called per leaf.
 
     Example
     -------

@@ -346,3 +346,27 @@ def test_unchecked_public_path_still_rejects_bad_input(loss):
         g0, _ = loss.gradient_hessian(np.zeros(y.size), z)
         g1, _ = loss.gradient_hessian(np.ones(y.size), z)
         np.testing.assert_allclose(g, 0.75 * g0 + 0.25 * g1, rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.parametrize("loss", _PUBLIC_LOSSES, ids=repr)
+def test_a_subclass_that_changes_the_formulas_or_checks_is_used(loss):
+    # the kernel path goes around _gradient_hessian and the checks: a user's subclass overriding
+    # either must still see its own code run by the public method
+    rng = np.random.default_rng(10)
+    y, z = _public_inputs(loss, rng, 300)
+
+    class Doubled(type(loss)):
+        def _gradient_hessian(self, y, z, w):
+            g, h = super()._gradient_hessian(y, z, w)
+            return 2 * g, h
+
+    class Strict(type(loss)):
+        def _check_raw(self, raw_prediction):
+            raise ValueError("strict: no raw scores today")
+
+    params = loss.get_params() if hasattr(loss, "get_params") else {}
+    g, _ = loss.gradient_hessian(y, z)
+    g2, _ = Doubled(**params).gradient_hessian(y, z)
+    np.testing.assert_array_equal(g2, 2 * g)
+    with pytest.raises(ValueError, match="strict"):
+        Strict(**params).gradient_hessian(y, z)

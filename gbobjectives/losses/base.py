@@ -330,6 +330,24 @@ class Loss(ObjectiveAdapters):
         return None
 
 
+_CHECKED_METHODS = ("_gradient_hessian", "_check_inputs", "_check_raw", "_check_labels")
+_PLAIN: dict[type, bool] = {}
+
+
+def computes_as(cls: type, owners: tuple[type, ...]) -> bool:
+    """Whether ``cls`` computes its gradient and checks its inputs exactly as one of ``owners``
+    does: the class in its MRO that defines ``_gradient_hessian`` is one of them and no
+    subclass in between overrides the checks. A fast path that goes around ``_gradient_hessian``
+    (the compiled kernels' unchecked public path) applies only then: a user's subclass that
+    changes the formulas or the checks must see them used. Cached per class."""
+    ok = _PLAIN.get(cls)
+    if ok is None:
+        owner = next((c for c in cls.__mro__ if "_gradient_hessian" in c.__dict__), None)
+        ok = owner in owners and all(getattr(cls, n) is getattr(owner, n) for n in _CHECKED_METHODS)
+        _PLAIN[cls] = ok
+    return ok
+
+
 class BinaryLoss(Loss):
     """A loss on a logit ``z`` with labels in [0, 1]; ``inverse_link`` is the sigmoid."""
 

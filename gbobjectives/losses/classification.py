@@ -11,7 +11,7 @@ from gbobjectives import _compiled as compiled
 from gbobjectives._numerics import expit, softplus
 from gbobjectives._validation import check_scalar_param
 from gbobjectives.losses._focal_math import FOCAL_HESSIANS, HESSIAN_FLOOR, dphi_d2phi, focal_kernel_constants, phi
-from gbobjectives.losses.base import BinaryLoss
+from gbobjectives.losses.base import BinaryLoss, computes_as
 
 __all__ = ["WeightedLogLoss", "FocalLoss", "class_balanced_weights"]
 
@@ -146,7 +146,9 @@ class _KernelBinaryLoss(BinaryLoss):
     def gradient_hessian(
         self, y_true: Any, raw_prediction: Any, sample_weight: Any = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        out = _kernel_unchecked(self._kernel, y_true, raw_prediction, sample_weight)
+        out = None
+        if computes_as(type(self), (WeightedLogLoss, FocalLoss)):
+            out = _kernel_unchecked(self._kernel, y_true, raw_prediction, sample_weight)
         return out if out is not None else super().gradient_hessian(y_true, raw_prediction, sample_weight)
 
     gradient_hessian.__doc__ = BinaryLoss.gradient_hessian.__doc__

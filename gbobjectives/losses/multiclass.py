@@ -11,7 +11,7 @@ from gbobjectives import _compiled as compiled
 from gbobjectives._numerics import expit, log_sigmoid, softplus
 from gbobjectives._validation import check_scalar_param, describe_ids
 from gbobjectives.losses._focal_math import FOCAL_HESSIANS, HESSIAN_FLOOR, dphi_d2phi, focal_kernel_constants, phi
-from gbobjectives.losses.base import MulticlassLoss
+from gbobjectives.losses.base import MulticlassLoss, computes_as
 
 __all__ = ["MulticlassFocalLoss"]
 
@@ -128,7 +128,9 @@ class MulticlassFocalLoss(MulticlassLoss):
     def gradient_hessian(
         self, y_true: Any, raw_prediction: Any, sample_weight: Any = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        out = self._kernel_unchecked(y_true, raw_prediction, sample_weight)
+        out = None
+        if computes_as(type(self), (MulticlassFocalLoss,)):
+            out = self._kernel_unchecked(y_true, raw_prediction, sample_weight)
         return out if out is not None else super().gradient_hessian(y_true, raw_prediction, sample_weight)
 
     gradient_hessian.__doc__ = MulticlassLoss.gradient_hessian.__doc__
