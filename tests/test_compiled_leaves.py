@@ -91,9 +91,9 @@ def test_leaf_kernel_counts_and_statistics() -> None:
 
 
 # --------------------------------------------------------------------------- grouping
-@pytest.mark.parametrize("rows", [5000, 3 * 65536 + 17], ids=["one range", "three ranges"])
+@pytest.mark.parametrize("rows", [5000, 3 * _compiled_leaves._MIN_ROWS + 17], ids=["one range", "three ranges"])
 def test_grouping_is_a_stable_counting_sort(rows, monkeypatch) -> None:
-    monkeypatch.setenv("GBOBJECTIVES_NUM_THREADS", "3")  # ranges of >= 65536 rows on 3 threads
+    monkeypatch.setenv("GBOBJECTIVES_NUM_THREADS", "3")  # ranges of >= _MIN_ROWS rows on 3 threads
     rng = np.random.default_rng(2)
     r, g = _groups(rng, rows, 37, ties=True)
     w = rng.uniform(0.1, 2.0, r.size)
