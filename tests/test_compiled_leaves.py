@@ -198,3 +198,23 @@ def test_weighted_quantiles_take_the_numpy_path() -> None:
     g = np.array([0, 0, 0, 1, 1])
     got = _solvers.quantiles_by_group(r, w, g, 3, 0.5)
     assert got[0] == 3.0 and got[1] == 10.0 and np.isnan(got[2])
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.array([-1e300, -1.0, 0.0, 2.0, 1e300]),  # a span beyond the doubles: no buckets, searches
+        np.linspace(-1.0, 1.0, 4000) ** 3,  # many leaves, crowded near 0: several midpoints a bucket
+        np.array([3.0]),  # one leaf: no midpoints
+    ],
+    ids=["huge span", "4000 leaves", "one leaf"],
+)
+def test_leaf_kernel_finds_every_leaf_whatever_the_values(values) -> None:
+    rng = np.random.default_rng(7)
+    ids = np.arange(values.size, dtype=np.int64) * 3 + 1
+    pos = rng.integers(0, values.size, 20_000)
+    before = np.zeros(pos.size)
+    leaf, counts, err, _ = _compiled_leaves.leaf_by_change(before, values[pos], None, values, ids)
+    assert leaf.tolist() == ids[pos].tolist()
+    assert counts.tolist() == np.bincount(pos, minlength=values.size).tolist()
+    assert err == 0.0
