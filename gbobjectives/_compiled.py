@@ -65,7 +65,7 @@ _ARGS = {
 #: the leaf refit kernels (``_leaf_kernels.c``, float64 only): name -> (argument types, result type);
 #: their wrappers are in ``gbobjectives/_compiled_leaves.py``
 _LEAF_ARGS: dict[str, tuple[list[Any], Any]] = {
-    "gbo_leaf_by_change": ([_I64, _P, _P, _P, _I64, _P, _P, _P, _P, _P, _P], None),
+    "gbo_leaf_by_change": ([_I64, _P, _P, _P, _I64, _P, _P, _P, _P, _P, _P, _P, _P], None),
     "gbo_count_groups": ([_I64, _P, _I64, _P], ctypes.c_int),
     "gbo_scatter_groups": ([_I64, _P, _P, _P, _P, _P, _P], None),
     "gbo_huber_groups": ([_I64, _I64, _P, _P, _P, _D, _I64, _P, _P], None),

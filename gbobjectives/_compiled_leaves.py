@@ -41,18 +41,26 @@ def _ptr(a: np.ndarray | None, dtype: np.dtype) -> int | None:
 
 
 def leaf_by_change(
-    before: np.ndarray, engine_after: np.ndarray, offset: np.ndarray | None, values: np.ndarray, ids: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, float, float]:
+    before: np.ndarray,
+    engine_after: np.ndarray,
+    offset: np.ndarray | None,
+    values: np.ndarray,
+    ids: np.ndarray,
+    y: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, float, float, np.ndarray | None]:
     """Each row's leaf read off the change ``engine_after + offset - before`` of its score.
 
     ``values``: the leaves' values sorted ascending, ``ids`` their ids in that order (int64).
     Returns ``(leaf ids (n,) int64, rows per position of values, max |change - its leaf's value|
-    (NaN if any is NaN), max(|engine_after|, |before|, |after|))`` for the caller's rounding
-    bound (:func:`gbobjectives.refit.leaf_from_score_change`)."""
+    (NaN if any is NaN), max(|engine_after|, |before|, |after|), residuals)`` for the caller's
+    rounding bound (:func:`gbobjectives.refit.leaf_from_score_change`); with the labels ``y``
+    the residuals ``y - before`` come from the same pass (else None)."""
     f = _compiled.leaf_function("gbo_leaf_by_change")
     n, nv = before.shape[0], values.shape[0]
-    if engine_after.shape[0] != n or (offset is not None and offset.shape[0] != n) or ids.shape[0] != nv:
+    if engine_after.shape[0] != n or any(a is not None and a.shape[0] != n for a in (offset, y)) or ids.shape[0] != nv:
         raise ValueError("compiled leaf kernel arguments of different lengths")
+    resid = None if y is None else np.empty(n)
+    py, pres = _ptr(y, _F64), _ptr(resid, _F64)
     mids = np.ascontiguousarray(0.5 * (values[1:] + values[:-1]))
     leaf = np.empty(n, dtype=np.int64)
     pb, pa, po = _ptr(before, _F64), _ptr(engine_after, _F64), _ptr(offset, _F64)
@@ -63,13 +71,15 @@ def leaf_by_change(
         counts, stats = np.zeros(nv, dtype=np.int64), np.zeros(2)
         parts[lo] = counts, stats
         f(hi - lo, pb + 8 * lo, pa + 8 * lo, po + 8 * lo if po else None, nv, pv, pm, pi, pl + 8 * lo,
-          _compiled.address(counts), _compiled.address(stats))  # fmt: skip
+          _compiled.address(counts), _compiled.address(stats), py + 8 * lo if py else None,
+          pres + 8 * lo if pres else None)  # fmt: skip
         return 0
 
     run_ranges(work, n, _MIN_ROWS)
     counts = sum(c for c, _ in parts.values())
     err = np.array([s[0] for _, s in parts.values()])
-    return leaf, counts, float(np.nan if np.isnan(err).any() else err.max()), max(s[1] for _, s in parts.values())
+    scale = max(s[1] for _, s in parts.values())
+    return leaf, counts, float(np.nan if np.isnan(err).any() else err.max()), scale, resid
 
 
 def group_rows(

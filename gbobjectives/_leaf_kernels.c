@@ -76,7 +76,8 @@ static double pw_total(const gbo_pairwise *p) {
  * midpoints of neighbours; numpy's searchsorted(mids, change, side="left")), its leaf id
  * ids[pos] into leaf (int64), and counts[pos] += 1. stats[0] = max |change - sv[pos]| (NaN if
  * any is NaN), stats[1] = max(|engine_after|, |before|, |after|): the caller accepts the leaves
- * only if stats[0] is within the rounding bound that stats[1] gives.
+ * only if stats[0] is within the rounding bound that stats[1] gives. With y and resid (else
+ * NULL), also the residuals resid = y - before of the same pass.
  */
 /* The number of the m sorted midpoints below x (numpy's searchsorted(mids, x, "left")) */
 static int64_t lower_bound(const double *mids, int64_t m, double x) {
@@ -105,7 +106,7 @@ static int64_t bucket_of(double x, double lo, double inv, int64_t nb) {
 
 GBO_EXPORT void gbo_leaf_by_change(int64_t n, const double *before, const double *engine_after, const double *offset,
                                    int64_t nv, const double *sv, const double *mids, const int64_t *ids, int64_t *leaf,
-                                   int64_t *counts, double *stats) {
+                                   int64_t *counts, double *stats, const double *y, double *resid) {
     double max_err = 0.0, scale = 0.0;
     int nan = 0;
     const int64_t m = nv - 1; /* midpoints */
@@ -147,6 +148,7 @@ GBO_EXPORT void gbo_leaf_by_change(int64_t n, const double *before, const double
         scale = a3 > scale ? a3 : scale;
         leaf[i] = ids[pos];
         counts[pos] += 1;
+        if (resid) resid[i] = y[i] - b; /* the residual against the score before the tree */
     }
     free(first);
     stats[0] = nan ? NAN : max_err;

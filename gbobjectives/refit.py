@@ -102,7 +102,12 @@ def structure_loss(loss: Any) -> Any:
 
 
 def refit_leaf_values(
-    loss: Any, leaf: np.ndarray, residual: np.ndarray, weight: np.ndarray, learning_rate: float
+    loss: Any,
+    leaf: np.ndarray,
+    residual: np.ndarray,
+    weight: np.ndarray,
+    learning_rate: float,
+    counts: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Leaf ids present in ``leaf`` and their refit values ``learning_rate * loss.leaf_value(...)``.
 
@@ -113,6 +118,7 @@ def refit_leaf_values(
     group's rows (NaN for zero total weight). Its groups are the leaf ids themselves, so some
     groups in ``range(n_groups)`` have no rows (node ids that are no leaf of this tree): their
     values are dropped, whatever they are. Otherwise ``leaf_value`` is called per leaf.
+    ``counts``: ``np.bincount(leaf)`` when the caller has it already (trailing zeros allowed).
 
     Example
     -------
@@ -122,7 +128,7 @@ def refit_leaf_values(
     ([1, 3], [2.5, 0.75])
     """
     leaf = np.asarray(leaf, dtype=np.intp)
-    counts = np.bincount(leaf)
+    counts = np.bincount(leaf) if counts is None else counts
     present = counts > 0
     ids = np.flatnonzero(present)
     batched = getattr(loss, "leaf_values", None)
@@ -194,7 +200,8 @@ def _leaf_from_score_change_compiled(
     before: np.ndarray, after: np.ndarray, engine_after: np.ndarray, ids: np.ndarray, values: np.ndarray, eps: float
 ) -> np.ndarray | None:
     """:func:`leaf_from_score_change` by the compiled kernel: the same decisions and leaves."""
-    return _leaves_from_change(before, after, None, ids, values, eps, float(np.max(np.abs(engine_after))))
+    found = _leaves_from_change(before, after, None, ids, values, eps, float(np.max(np.abs(engine_after))))
+    return None if found is None else found[0]
 
 
 def _leaves_from_change(
@@ -205,21 +212,26 @@ def _leaves_from_change(
     values: np.ndarray,
     eps: float,
     other_scale: float = 0.0,
-) -> np.ndarray | None:
+    y: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
     """:func:`leaf_from_score_change` with ``after = engine_after + offset`` formed row by row
-    inside the compiled kernel (search, error and scale in one pass: ~3 ms at 1M rows where the
-    numpy passes took ~75 ms); ``other_scale`` joins the maximum of the rounding bound."""
+    inside the compiled kernel (search, error and scale in one pass: ~7 ms at 1M rows where the
+    numpy passes took ~75 ms); ``other_scale`` joins the maximum of the rounding bound. Returns
+    ``(leaf ids, rows per leaf id (np.bincount of the leaf ids, up to trailing zeros), the
+    residuals y - before when ``y`` is given, else None)``, or None (declined)."""
     order = np.argsort(values)
     sv = np.ascontiguousarray(values[order], dtype=np.float64)
     sid = np.ascontiguousarray(np.asarray(ids)[order], dtype=np.int64)
-    f64 = [None if a is None else np.ascontiguousarray(a, dtype=np.float64) for a in (before, engine_after, offset)]
-    leaf, _, err, scale = _compiled_leaves.leaf_by_change(*f64, sv, sid)
+    f64 = [None if a is None else np.ascontiguousarray(a, dtype=np.float64) for a in (before, engine_after, offset, y)]
+    leaf, counts, err, scale, resid = _compiled_leaves.leaf_by_change(*f64[:3], sv, sid, f64[3])
     tol = 4.0 * (eps + 2.0**-52) * max(scale, other_scale)
     if sv.size > 1 and not float(np.min(np.diff(sv))) > 2.0 * tol:  # ties (or NaN): ambiguous
         return None
     if not err <= tol:  # written so that a NaN fails too
         return None
-    return leaf
+    by_id = np.zeros(int(sid.max()) + 1, dtype=np.int64)
+    by_id[sid] = counts
+    return leaf, by_id, resid
 
 
 #: the former name of :func:`refit_leaf_values` (a loss's own batched rule is ``loss.leaf_values``)
@@ -329,8 +341,10 @@ class LeafRefit:
                 "(one tree per round, grown from the wrapped objective, is required)"
             )
         t = self.n_refit
-        leaf = self._train_leaf(t)
-        ids, new = refit_leaf_values(self.loss, leaf, self._y - self._z_prev, self._w, self.learning_rate)
+        leaf, counts, residual = self._train_leaf(t)
+        if residual is None:
+            residual = self._y - self._z_prev
+        ids, new = refit_leaf_values(self.loss, leaf, residual, self._w, self.learning_rate, counts=counts)
         old = self._old_values(t, ids)
         new = np.where(np.isnan(new), old, new)
         new = self._set_values(t, ids, new)  # returns the values as the engine stores them
@@ -369,23 +383,28 @@ class LeafRefit:
         self.leaf_lookups["traversal"] += 1
         self.n_refit = t + 1
 
-    def _train_leaf(self, t: int) -> np.ndarray:
+    def _train_leaf(self, t: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
         """Leaf of every training row in tree ``t``: from the change of the engine's cached
         scores where the engine can say so cheaply (:func:`leaf_from_score_change`), else by
-        traversing the tree. ``leaf_lookups`` counts which way each tree went."""
-        leaf = None
+        traversing the tree. ``leaf_lookups`` counts which way each tree went. Returns ``(leaf
+        ids, rows per leaf id or None, residuals y - score before the tree or None)``: the
+        compiled lookup counts the rows and forms the residuals in its one pass."""
+        found = None
         if self._y.size >= self._SCORES_MIN_ROWS and self._z_prev is not None:
             engine_after = self._train_scores_now()
             if engine_after is not None and engine_after.shape == self._z_prev.shape:
                 ids, values = self._leaf_table(t)
                 if _compiled_leaves.available() and values.size > 0:
                     off = self.offset(self._train)
-                    leaf = _leaves_from_change(self._z_prev, engine_after, off, ids, values, self._score_eps)
+                    found = _leaves_from_change(
+                        self._z_prev, engine_after, off, ids, values, self._score_eps, y=self._y
+                    )
                 else:
                     after = engine_after + self.offset(self._train)
                     leaf = leaf_from_score_change(self._z_prev, after, engine_after, ids, values, self._score_eps)
-        self.leaf_lookups["scores" if leaf is not None else "traversal"] += 1
-        return leaf if leaf is not None else self._leaf_index(self._train, t)
+                    found = None if leaf is None else (leaf, None, None)
+        self.leaf_lookups["scores" if found is not None else "traversal"] += 1
+        return found if found is not None else (self._leaf_index(self._train, t), None, None)
 
     def objective(self, preds: np.ndarray, data: Any) -> tuple[np.ndarray, np.ndarray]:
         """The loss's objective on the engine's scores plus the refit offsets."""

@@ -64,6 +64,7 @@ def test_leaves_from_score_changes_equal_the_numpy_search(eps, numpy_path) -> No
         cases.append((before, after, engine_after, ids, values, offset))
     compiled = [refit.leaf_from_score_change(b, a, e, i, v, eps) for b, a, e, i, v, _ in cases]
     fused = [refit._leaves_from_change(b, e, o, i, v, eps) for b, a, e, i, v, o in cases]
+    fused = [None if f is None else f[0] for f in fused]
     numpy_path()
     reference = [refit.leaf_from_score_change(b, a, e, i, v, eps) for b, a, e, i, v, _ in cases]
     declined = 0
@@ -82,10 +83,13 @@ def test_leaf_kernel_counts_and_statistics() -> None:
     before = np.array([0.0, 10.0, -3.0, 1.0, 0.0])
     pos = np.array([2, 0, 0, 1, 2])
     engine_after = before + values[pos]
-    leaf, counts, err, scale = _compiled_leaves.leaf_by_change(before, engine_after, None, values, ids)
+    y = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    leaf, counts, err, scale, resid = _compiled_leaves.leaf_by_change(before, engine_after, None, values, ids, y)
     assert leaf.tolist() == ids[pos].tolist()
     assert counts.tolist() == [2, 1, 2]
     assert err == 0.0 and scale == 10.0
+    assert resid.tolist() == (y - before).tolist()
+    assert _compiled_leaves.leaf_by_change(before, engine_after, None, values, ids)[4] is None
     engine_after[3] = np.nan
     assert np.isnan(_compiled_leaves.leaf_by_change(before, engine_after, None, values, ids)[2])
 
@@ -214,7 +218,7 @@ def test_leaf_kernel_finds_every_leaf_whatever_the_values(values) -> None:
     ids = np.arange(values.size, dtype=np.int64) * 3 + 1
     pos = rng.integers(0, values.size, 20_000)
     before = np.zeros(pos.size)
-    leaf, counts, err, _ = _compiled_leaves.leaf_by_change(before, values[pos], None, values, ids)
+    leaf, counts, err, _, _ = _compiled_leaves.leaf_by_change(before, values[pos], None, values, ids)
     assert leaf.tolist() == ids[pos].tolist()
     assert counts.tolist() == np.bincount(pos, minlength=values.size).tolist()
     assert err == 0.0
