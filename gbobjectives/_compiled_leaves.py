@@ -32,14 +32,6 @@ def available() -> bool:
     return _compiled.available()
 
 
-def _ptr(a: np.ndarray | None, dtype: np.dtype) -> int | None:
-    if a is None:
-        return None
-    if a.dtype != dtype or not a.flags.c_contiguous:  # a programming error, never user input
-        raise TypeError(f"compiled leaf kernel argument must be C-contiguous {dtype}, got {a.dtype}")
-    return _compiled.address(a)
-
-
 def leaf_by_change(
     before: np.ndarray,
     engine_after: np.ndarray,
@@ -60,11 +52,11 @@ def leaf_by_change(
     if engine_after.shape[0] != n or any(a is not None and a.shape[0] != n for a in (offset, y)) or ids.shape[0] != nv:
         raise ValueError("compiled leaf kernel arguments of different lengths")
     resid = None if y is None else np.empty(n)
-    py, pres = _ptr(y, _F64), _ptr(resid, _F64)
     mids = np.ascontiguousarray(0.5 * (values[1:] + values[:-1]))
     leaf = np.empty(n, dtype=np.int64)
-    pb, pa, po = _ptr(before, _F64), _ptr(engine_after, _F64), _ptr(offset, _F64)
-    pv, pm, pi, pl = _ptr(values, _F64), _ptr(mids, _F64) if nv > 1 else None, _ptr(ids, _I64), _ptr(leaf, _I64)
+    ptr = _compiled._ptr
+    pb, pa, po, py, pres = (ptr(a, _F64) for a in (before, engine_after, offset, y, resid))
+    pv, pm, pi, pl = ptr(values, _F64), ptr(mids, _F64) if nv > 1 else None, ptr(ids, _I64), ptr(leaf, _I64)
     parts: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def work(lo: int, hi: int) -> int:
@@ -96,7 +88,7 @@ def group_rows(
     threads = max(1, min(num_threads(), n // _MIN_ROWS))
     bounds = [n * i // threads for i in range(threads + 1)]
     counts = np.zeros((threads, n_groups), dtype=np.int64)
-    pg, pr, pw = _ptr(group, _I64), _ptr(r, _F64), _ptr(w, _F64)
+    pg, pr, pw = _compiled._ptr(group, _I64), _compiled._ptr(r, _F64), _compiled._ptr(w, _F64)
 
     def count_part(i: int) -> int:
         lo, hi = bounds[i], bounds[i + 1]
@@ -138,7 +130,7 @@ def huber_groups(
     f = _compiled.leaf_function("gbo_huber_groups")
     n_groups = start.shape[0] - 1
     out, state = np.empty(n_groups), np.empty(n_groups, dtype=np.int8)
-    ps, pr, pw = _ptr(start, _I64), _ptr(rs, _F64), _ptr(ws, _F64)
+    ps, pr, pw = _compiled._ptr(start, _I64), _compiled._ptr(rs, _F64), _compiled._ptr(ws, _F64)
     po, pst = _compiled.address(out), _compiled.address(state)
     parts = _group_parts(start)
     if parts:
@@ -151,7 +143,7 @@ def select_groups(start: np.ndarray, rs: np.ndarray, tau: float) -> np.ndarray:
     the tau-pinball loss (``rs`` is reordered within each group); NaN for an empty group."""
     f = _compiled.leaf_function("gbo_select_groups")
     out = np.empty(start.shape[0] - 1)
-    ps, pr, po = _ptr(start, _I64), _ptr(rs, _F64), _compiled.address(out)
+    ps, pr, po = _compiled._ptr(start, _I64), _compiled._ptr(rs, _F64), _compiled.address(out)
     parts = _group_parts(start)
     if parts:
         run_parts(lambda i: f(*parts[i], ps, pr, float(tau), po), len(parts))

@@ -48,11 +48,23 @@ def is_dataframe(X: Any) -> bool:
     return hasattr(X, "columns") and hasattr(X, "dtypes") and hasattr(X, "iloc")
 
 
+def is_category_dtype(dtype: Any) -> bool:
+    """Whether a column dtype is pandas' ``category`` (duck-typed: pandas stays optional)."""
+    return getattr(dtype, "name", "") == "category"
+
+
+def category_positions(X: Any) -> list[int]:
+    """Positions of the pandas ``category`` columns of ``X`` (empty for anything but a DataFrame)."""
+    if not is_dataframe(X):
+        return []
+    return [i for i, dtype in enumerate(X.dtypes) if is_category_dtype(dtype)]
+
+
 def categorical_columns(X: Any) -> list[str]:
     """Names of the pandas ``category`` columns of ``X`` (empty for anything but a DataFrame)."""
     if not is_dataframe(X):
         return []
-    return [str(col) for col, dtype in X.dtypes.items() if getattr(dtype, "name", "") == "category"]
+    return [str(col) for col, dtype in X.dtypes.items() if is_category_dtype(dtype)]
 
 
 def text_column_error(X: Any, owner: str, exc: Exception | None = None) -> ValueError | None:
@@ -60,7 +72,7 @@ def text_column_error(X: Any, owner: str, exc: Exception | None = None) -> Value
     import pandas as pd
 
     for col, dtype in X.dtypes.items():
-        if getattr(dtype, "name", "") == "category":
+        if is_category_dtype(dtype):
             continue
         if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
             continue

@@ -265,7 +265,7 @@ GBO_EXPORT void gbo_huber_groups(int64_t g0, int64_t g1, const int64_t *start, c
         gbo_pairwise pw, pwr;
         pw_init(&pw);
         pw_init(&pwr);
-        double rmin = r[0], rmax = r[0], wmax = 0.0, amax = 0.0;
+        double rmin = r[0], rmax = r[0], wmax = 0.0;
         for (int64_t t = 0; t < n; t += GBO_TILE) {
             const int64_t e = t + GBO_TILE < n ? t + GBO_TILE : n;
             double sw = 0.0, swr = 0.0;
@@ -283,7 +283,7 @@ GBO_EXPORT void gbo_huber_groups(int64_t g0, int64_t g1, const int64_t *start, c
         const double W = pw_total(&pw);
         if (!(W > 0)) continue;
         state[g] = 1;
-        amax = fabs(rmin) > fabs(rmax) ? fabs(rmin) : fabs(rmax);
+        const double amax = fabs(rmin) > fabs(rmax) ? fabs(rmin) : fabs(rmax);
         int wexp;
         frexp(wmax, &wexp);
         if (abs(wexp + delta_exp) > 256 || amax * 0x1p-51 >= delta) continue; /* extreme: sorting solver */

@@ -21,15 +21,10 @@ from gbobjectives.compare.settings import (
     ENGINES,
     CompareError,
 )
+from gbobjectives.engines._common import FLOAT32_MAX, LIGHTGBM_LABEL_MAX
 from gbobjectives.links import LogitLink, SoftmaxLink
 from gbobjectives.losses import HuberLoss, QuantileLoss
 from gbobjectives.metrics import LogLossHit, PriorLogLoss
-
-#: XGBoost and CatBoost store features as float32: a larger finite value becomes inf and XGBoost
-#: aborts in C++ ("Input data contains `inf` or a value too large")
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
-#: the engines store labels as float32; LightGBM clamps them to +-1e38 without a warning
-_LIGHTGBM_LABEL_MAX = float(np.float32(1e38))
 
 
 def _check_float32_range(data: Dataset, engines: Sequence[str]) -> None:
@@ -42,18 +37,18 @@ def _check_float32_range(data: Dataset, engines: Sequence[str]) -> None:
     if {"xgboost", "catboost"} & set(engines) and data.X.size:
         big = np.fmax.reduce(np.abs(data.X), axis=0)  # NaN (missing) skipped, no warning for an all-NaN column
         with np.errstate(invalid="ignore"):
-            over = np.flatnonzero(big > _FLOAT32_MAX)
+            over = np.flatnonzero(big > FLOAT32_MAX)
         if over.size:
             j = int(over[0])
             col = data.feature_names[j] if j < len(data.feature_names) else f"x{j}"
-            i = int(np.flatnonzero(np.abs(data.X[:, j]) > _FLOAT32_MAX)[0])
+            i = int(np.flatnonzero(np.abs(data.X[:, j]) > FLOAT32_MAX)[0])
             raise CompareError(
                 f"{data.name}: feature {col!r} has a value of {data.X[i, j]:g} (row {i + 1} of the rows used), beyond "
                 f"+-3.4e+38: XGBoost and CatBoost store features as float32; rescale the column (e.g. divide by a "
                 f"power of 10) or leave it to --engines lightgbm"
             )
     if data.task == "regression" and data.y.size:
-        limit = _LIGHTGBM_LABEL_MAX if "lightgbm" in engines else _FLOAT32_MAX
+        limit = LIGHTGBM_LABEL_MAX if "lightgbm" in engines else FLOAT32_MAX
         i = int(np.argmax(np.abs(data.y)))
         if abs(data.y[i]) > limit:
             raise CompareError(

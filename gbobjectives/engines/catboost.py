@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 
 from gbobjectives import _compiled
-from gbobjectives._estimator_inputs import is_dataframe
+from gbobjectives._estimator_inputs import category_positions, is_category_dtype
 from gbobjectives._validation import check_sample_weight
 from gbobjectives.engines import _common
 from gbobjectives.engines._backend import EstimatorBackend, engine_seed, engine_threads
@@ -567,7 +567,7 @@ class CatBoostBackend(EstimatorBackend):
         # XGBoost's DMatrix option; CatBoost is told the category columns through cat_features
         params.pop("enable_categorical", None)
         params = {**params, "iterations": n_rounds}
-        cat_features = _category_positions(X) or None
+        cat_features = category_positions(X) or None
         pool = catboost.Pool(_catboost_features(X), label=y, weight=w, cat_features=cat_features)
         valid = [
             catboost.Pool(_catboost_features(Xv), label=yv, weight=wv, cat_features=cat_features)
@@ -639,17 +639,6 @@ class CatBoostBackend(EstimatorBackend):
 _MISSING_CATEGORY = "\x00missing"
 
 
-def _is_category(dtype: Any) -> bool:
-    return getattr(dtype, "name", "") == "category"
-
-
-def _category_positions(X: Any) -> list[int]:
-    """Positions of the pandas ``category`` columns of a DataFrame ``X`` (empty otherwise)."""
-    if not is_dataframe(X):
-        return []
-    return [i for i, dtype in enumerate(X.dtypes) if _is_category(dtype)]
-
-
 def _catboost_features(X: Any) -> Any:
     """``X`` in a form CatBoost accepts.
 
@@ -661,10 +650,10 @@ def _catboost_features(X: Any) -> Any:
     """
     import scipy.sparse as sp
 
-    if _category_positions(X):
+    if category_positions(X):
         out = X.copy(deep=False)
         for col, dtype in X.dtypes.items():
-            if _is_category(dtype):
+            if is_category_dtype(dtype):
                 labels = np.array([str(c) for c in dtype.categories] + [_MISSING_CATEGORY], dtype=object)
                 out[col] = labels[X[col].cat.codes.to_numpy()]  # code -1 (missing): the last label
         return out

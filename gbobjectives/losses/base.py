@@ -250,8 +250,22 @@ class Loss(ObjectiveAdapters):
         The gradient is exact (a subgradient at kinks); the Hessian is exact when
         ``hessian="exact"`` and the loss's documented training-safe choice otherwise.
         """
+        if _unchecked_path_applies(type(self)):
+            out = self._kernel_unchecked(y_true, raw_prediction, sample_weight)
+            if out is not None:
+                return out
         y, z, w = self._check_inputs(y_true, raw_prediction, sample_weight)
         return self._gradient_hessian(y, z, w)
+
+    #: set to True in the body of a class whose ``_kernel_unchecked`` computes what its
+    #: ``_gradient_hessian`` computes, checking through the compiled kernel (see
+    #: :func:`_unchecked_path_applies`)
+    _unchecked_path = False
+
+    def _kernel_unchecked(self, y_true: Any, raw_prediction: Any, sample_weight: Any) -> tuple | None:
+        """The public gradient and Hessian straight from a compiled kernel for plain numpy
+        inputs, or None (then the checks and ``_gradient_hessian`` run): none by default."""
+        return None
 
     def init_score(self, y_true: Any, sample_weight: Any = None) -> float | np.ndarray:
         """The constant raw score minimising the weighted total loss (the best intercept)."""
@@ -331,21 +345,39 @@ class Loss(ObjectiveAdapters):
 
 
 _CHECKED_METHODS = ("_gradient_hessian", "_check_inputs", "_check_raw", "_check_labels")
-_PLAIN: dict[type, bool] = {}
+_UNCHECKED: dict[type, bool] = {}
 
 
-def computes_as(cls: type, owners: tuple[type, ...]) -> bool:
-    """Whether ``cls`` computes its gradient and checks its inputs exactly as one of ``owners``
-    does: the class in its MRO that defines ``_gradient_hessian`` is one of them and no
-    subclass in between overrides the checks. A fast path that goes around ``_gradient_hessian``
-    (the compiled kernels' unchecked public path) applies only then: a user's subclass that
-    changes the formulas or the checks must see them used. Cached per class."""
-    ok = _PLAIN.get(cls)
+def _unchecked_path_applies(cls: type) -> bool:
+    """Whether the public ``gradient_hessian`` of ``cls`` may take its ``_kernel_unchecked``
+    path: the class in its MRO that defines ``_gradient_hessian`` declares ``_unchecked_path``
+    in its own body, and no subclass overrides the formulas or the checks after it (a user's
+    subclass that changes them must see them used). Cached per class."""
+    ok = _UNCHECKED.get(cls)
     if ok is None:
         owner = next((c for c in cls.__mro__ if "_gradient_hessian" in c.__dict__), None)
-        ok = owner in owners and all(getattr(cls, n) is getattr(owner, n) for n in _CHECKED_METHODS)
-        _PLAIN[cls] = ok
-    return ok
+        ok = (
+            owner is not None
+            and owner.__dict__.get("_unchecked_path", False)
+            and all(getattr(cls, n) is getattr(owner, n) for n in _CHECKED_METHODS)
+        )
+        _UNCHECKED[cls] = bool(ok)
+    return _UNCHECKED[cls]
+
+
+def plain_weights(sample_weight: Any, n: int) -> tuple[bool, np.ndarray | None]:
+    """For an unchecked kernel path: ``(True, weights as contiguous float64 or None)`` when
+    ``sample_weight`` is None or a plain (n,) numpy array of finite non-negative numbers, else
+    ``(False, None)`` (the full checks then run and name what is wrong)."""
+    if sample_weight is None:
+        return True, None
+    w = sample_weight
+    if not (isinstance(w, np.ndarray) and w.shape == (n,) and w.dtype.kind in "biuf"):
+        return False, None
+    w = np.ascontiguousarray(w, dtype=np.float64)
+    if n and not (w.min() >= 0 and w.max() < np.inf):  # negative, NaN or inf
+        return False, None
+    return True, w
 
 
 class BinaryLoss(Loss):

@@ -11,7 +11,7 @@ from gbobjectives import _compiled as compiled
 from gbobjectives._numerics import expit, softplus
 from gbobjectives._validation import check_scalar_param
 from gbobjectives.losses._focal_math import FOCAL_HESSIANS, HESSIAN_FLOOR, dphi_d2phi, focal_kernel_constants, phi
-from gbobjectives.losses.base import BinaryLoss, computes_as
+from gbobjectives.losses.base import BinaryLoss, plain_weights
 
 __all__ = ["WeightedLogLoss", "FocalLoss", "class_balanced_weights"]
 
@@ -97,61 +97,49 @@ def _kernel_mean(constants: tuple, y: np.ndarray, z: np.ndarray, w: np.ndarray |
     return total / weight
 
 
+def _kernel_call(
+    kernel: tuple, y: np.ndarray, z: np.ndarray, w: np.ndarray | None
+) -> tuple[int, np.ndarray, np.ndarray]:
+    """``(status, grad, hess)`` of the compiled kernel on float64 scores, into fresh arrays."""
+    z = np.ascontiguousarray(z, dtype=np.float64)
+    grad, hess = np.empty_like(z), np.empty_like(z)
+    w = None if w is None else np.ascontiguousarray(w, dtype=np.float64)
+    status = compiled.binary(z, np.ascontiguousarray(y, dtype=np.float64), w, kernel, grad, hess)
+    return status, grad, hess
+
+
 def _kernel_public(kernel: tuple | None, y: np.ndarray, z: np.ndarray, w: np.ndarray | None):
     """The public float64 gradient and Hessian from the compiled kernel, or None where it does
     not apply (not built, soft labels: then the numpy formulas)."""
     if kernel is None or not compiled.available():
         return None
-    z = np.ascontiguousarray(z, dtype=np.float64)
-    grad, hess = np.empty_like(z), np.empty_like(z)
-    w = None if w is None else np.ascontiguousarray(w, dtype=np.float64)
-    status = compiled.binary(z, np.ascontiguousarray(y, dtype=np.float64), w, kernel, grad, hess)
+    status, grad, hess = _kernel_call(kernel, y, z, w)
     return None if status & compiled.SOFT_LABELS else (grad, hess)
 
 
-def _kernel_unchecked(
-    kernel: tuple | None, y_true: Any, raw_prediction: Any, sample_weight: Any
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """The public gradient and Hessian straight from the compiled kernel, for plain 1-D numpy
-    inputs, with the kernel as the checker: it reports NaN/inf scores and labels other than 0
-    and 1 (NaN included) in its status, and then this returns None and the caller runs the full
-    checks (which raise their messages) and formulas (soft labels). Saves the separate passes of
-    the checks (1M rows: ~1 ms of ~10 ms; the rest is the kernel writing two fresh arrays).
-    None also for anything unusual (lists, other shapes or dtypes): the full path handles it."""
-    if kernel is None or not compiled.available():
-        return None
-    z, y, w = raw_prediction, y_true, sample_weight
-    if not (isinstance(z, np.ndarray) and isinstance(y, np.ndarray) and z.dtype == np.float64):
-        return None
-    if z.ndim != 1 or y.shape != z.shape or y.dtype.kind not in "biuf":
-        return None
-    if w is not None:
-        if not (isinstance(w, np.ndarray) and w.shape == z.shape and w.dtype.kind in "biuf"):
-            return None
-        w = np.ascontiguousarray(w, dtype=np.float64)
-        if w.size and not (w.min() >= 0 and w.max() < np.inf):  # negative, NaN or inf: the full checks say so
-            return None
-    z = np.ascontiguousarray(z)
-    grad, hess = np.empty_like(z), np.empty_like(z)
-    status = compiled.binary(z, np.ascontiguousarray(y, dtype=np.float64), w, kernel, grad, hess)
-    return None if status else (grad, hess)
-
-
 class _KernelBinaryLoss(BinaryLoss):
-    """A binary loss with a compiled kernel (``self._kernel``): the public gradient and Hessian
-    of plain numpy inputs go to the kernel before any separate check (:func:`_kernel_unchecked`)."""
+    """A binary loss with a compiled kernel (``self._kernel``), which also checks the public
+    method's plain numpy inputs (:meth:`_kernel_unchecked`)."""
 
     _kernel: tuple | None = None
 
-    def gradient_hessian(
-        self, y_true: Any, raw_prediction: Any, sample_weight: Any = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        out = None
-        if computes_as(type(self), (WeightedLogLoss, FocalLoss)):
-            out = _kernel_unchecked(self._kernel, y_true, raw_prediction, sample_weight)
-        return out if out is not None else super().gradient_hessian(y_true, raw_prediction, sample_weight)
-
-    gradient_hessian.__doc__ = BinaryLoss.gradient_hessian.__doc__
+    def _kernel_unchecked(self, y_true: Any, raw_prediction: Any, sample_weight: Any) -> tuple | None:
+        """The kernel as the checker: its status reports NaN/inf scores and labels other than 0
+        and 1 (NaN included), and then this returns None and the full checks (their messages)
+        and formulas (soft labels) run. Saves the separate passes of the checks. None also for
+        anything unusual (lists, other shapes or dtypes): the full path handles it."""
+        z, y = raw_prediction, y_true
+        if self._kernel is None or not compiled.available():
+            return None
+        if not (isinstance(z, np.ndarray) and isinstance(y, np.ndarray) and z.dtype == np.float64 and z.ndim == 1):
+            return None
+        if y.shape != z.shape or y.dtype.kind not in "biuf":
+            return None
+        plain, w = plain_weights(sample_weight, z.shape[0])
+        if not plain:
+            return None
+        status, grad, hess = _kernel_call(self._kernel, y, z, w)
+        return None if status else (grad, hess)
 
 
 def _solve_binary_intercept(dF: Any, c0: float) -> float:
@@ -237,6 +225,8 @@ class WeightedLogLoss(_KernelBinaryLoss):
     def _weighted_mean_loss(self, y: np.ndarray, z: np.ndarray, w: np.ndarray | None) -> float | None:
         """The weighted mean loss in one compiled pass (None: the metric computes it itself)."""
         return _kernel_mean(self._values, y, z, w)
+
+    _unchecked_path = True  # _kernel_unchecked computes what _gradient_hessian does
 
     def _gradient_hessian(self, y, z, w):
         out = _kernel_public(self._kernel, y, z, w)
@@ -331,6 +321,8 @@ class FocalLoss(_KernelBinaryLoss):
     def _weighted_mean_loss(self, y: np.ndarray, z: np.ndarray, w: np.ndarray | None) -> float | None:
         """The weighted mean loss in one compiled pass (None: the metric computes it itself)."""
         return _kernel_mean(self._values, y, z, w)
+
+    _unchecked_path = True  # _kernel_unchecked computes what _gradient_hessian does
 
     def _gradient_hessian(self, y, z, w):
         out = _kernel_public(self._kernel, y, z, w)

@@ -11,7 +11,7 @@ from gbobjectives import _compiled as compiled
 from gbobjectives._numerics import expit, log_sigmoid, softplus
 from gbobjectives._validation import check_scalar_param, describe_ids
 from gbobjectives.losses._focal_math import FOCAL_HESSIANS, HESSIAN_FLOOR, dphi_d2phi, focal_kernel_constants, phi
-from gbobjectives.losses.base import MulticlassLoss, computes_as
+from gbobjectives.losses.base import MulticlassLoss, plain_weights
 
 __all__ = ["MulticlassFocalLoss"]
 
@@ -125,15 +125,13 @@ class MulticlassFocalLoss(MulticlassLoss):
         a, _, _ = _true_class_margin(y, z)
         return self._class_weight(y) * phi(a, self._gamma)
 
-    def gradient_hessian(
-        self, y_true: Any, raw_prediction: Any, sample_weight: Any = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        out = None
-        if computes_as(type(self), (MulticlassFocalLoss,)):
-            out = self._kernel_unchecked(y_true, raw_prediction, sample_weight)
-        return out if out is not None else super().gradient_hessian(y_true, raw_prediction, sample_weight)
-
-    gradient_hessian.__doc__ = MulticlassLoss.gradient_hessian.__doc__
+    def _softmax_call(self, y: np.ndarray, z: np.ndarray, w: np.ndarray | None) -> tuple[int, np.ndarray, np.ndarray]:
+        """``(status, grad, hess)`` of the compiled softmax kernel, into fresh float64 arrays."""
+        yk = np.ascontiguousarray(y, dtype=np.int64)
+        scale = self._row_scale(yk, w)
+        scale = None if np.ndim(scale) == 0 else np.ascontiguousarray(scale, dtype=np.float64)
+        grad, hess = np.empty(z.shape), np.empty(z.shape)
+        return compiled.softmax(z, yk, scale, self._kernel, grad, hess), grad, hess
 
     def _kernel_unchecked(self, y: Any, z: Any, w: Any) -> tuple[np.ndarray, np.ndarray] | None:
         """The public gradient and Hessian straight from the compiled kernel for plain numpy
@@ -150,25 +148,17 @@ class MulticlassFocalLoss(MulticlassLoss):
             return None
         if n and not (y.min() >= 0 and y.max() < K):
             return None
-        if w is not None:
-            if not (isinstance(w, np.ndarray) and w.shape == (n,) and w.dtype.kind in "iuf"):
-                return None
-            w = np.asarray(w, dtype=np.float64)
-            if n and not (w.min() >= 0 and w.max() < np.inf):
-                return None
-        yk = np.ascontiguousarray(y, dtype=np.int64)
-        scale = self._row_scale(yk, w)
-        scale = None if np.ndim(scale) == 0 else np.ascontiguousarray(scale, dtype=np.float64)
-        grad, hess = np.empty(z.shape), np.empty(z.shape)
-        status = compiled.softmax(z, yk, scale, self._kernel, grad, hess)
+        plain, w = plain_weights(w, n)
+        if not plain:
+            return None
+        status, grad, hess = self._softmax_call(y, z, w)
         return None if status else (grad, hess)
+
+    _unchecked_path = True  # _kernel_unchecked computes what _gradient_hessian does
 
     def _gradient_hessian(self, y, z, w):
         if self._kernel is not None and compiled.available():
-            scale = self._row_scale(y, w)
-            scale = None if np.ndim(scale) == 0 else np.ascontiguousarray(scale, dtype=np.float64)
-            grad, hess = np.empty(z.shape), np.empty(z.shape)
-            compiled.softmax(z, np.ascontiguousarray(y, dtype=np.int64), scale, self._kernel, grad, hess)
+            _, grad, hess = self._softmax_call(y, z, w)  # (the scores are checked: status 0)
             return grad, hess
         rows = np.arange(z.shape[0])
         a, rho, one_minus_rho = _true_class_margin(y, z)

@@ -127,7 +127,37 @@ def _mm_scale_statistics(hessian: str, y: np.ndarray, z: np.ndarray, w: np.ndarr
     return {"scale": _mm_scale(float(sums[0]), float(sums[1]))}
 
 
-class QuantileLoss(RegressionLoss):
+class _QuantileLeaves:
+    """The leaf-refit rule of the quantile family (:mod:`gbobjectives.refit`), at the class's
+    ``_leaf_quantile`` (tau for :class:`QuantileLoss`, 0.5 for :class:`AbsoluteErrorLoss`)."""
+
+    _leaf_quantile: float
+
+    def leaf_value(self, residuals: np.ndarray, weights: np.ndarray) -> float:
+        """Leaf-refit rule: a weighted tau-quantile of a leaf's
+        residuals ``y - score`` that minimises its pinball loss exactly - the midpoint of the
+        minimisers (:func:`weighted_quantile` with ``tie_break="midpoint"``).
+
+        Why the midpoint: without weights both engines' built-in objectives set a leaf to an
+        interpolated percentile (measured on one-split trees: XGBoost 3.2 at the 1-based order
+        statistic position tau*(n+1), numpy's "weibull"; LightGBM 4.7 at tau*(n-1) + 1, numpy's
+        default "linear"). At tau = 0.5 both are the textbook median, the midpoint of the two
+        middle residuals of an even-sized leaf, as is this rule; the lowest minimiser
+        (``init_score``'s rule) puts such a leaf half the middle gap lower. Over seeds 0, 1, 2 of
+        ``benchmarks/refit.py`` the LightGBM tau = 0.5 ratio to the built-in was 1.029, 0.997,
+        1.023 with the lowest minimiser and 1.000, 0.988, 1.004 with the midpoint. For
+        tau != 0.5 the interpolated percentiles are not minimisers, so they are not copied; with
+        fractional weights ties are rare and the rule is XGBoost's weighted one (the lowest)."""
+        r, w = np.asarray(residuals, dtype=np.float64), np.asarray(weights, dtype=np.float64)
+        return weighted_quantile(r, w, self._leaf_quantile, tie_break="midpoint")
+
+    def leaf_values(self, residuals: np.ndarray, weights: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+        """:meth:`leaf_value` of every leaf at once (``groups``: each row's leaf in [0, n_groups);
+        NaN for a leaf without weight): :func:`~gbobjectives.losses._solvers.quantiles_by_group`."""
+        return quantiles_by_group(residuals, weights, groups, n_groups, self._leaf_quantile)
+
+
+class QuantileLoss(_QuantileLeaves, RegressionLoss):
     r"""Pinball (quantile) loss for the ``quantile`` tau in (0, 1).
 
     .. math:: \ell = (y - z)(\tau - \mathbb{1}[y < z])
@@ -236,31 +266,12 @@ class QuantileLoss(RegressionLoss):
     def _init_score(self, y, w):
         return weighted_quantile(y, w, self._tau)
 
-    def leaf_value(self, residuals: np.ndarray, weights: np.ndarray) -> float:
-        """Leaf-refit rule (:mod:`gbobjectives.refit`): a weighted tau-quantile of a leaf's
-        residuals ``y - score`` that minimises its pinball loss exactly - the midpoint of the
-        minimisers (:func:`weighted_quantile` with ``tie_break="midpoint"``).
-
-        Why the midpoint: without weights both engines' built-in objectives set a leaf to an
-        interpolated percentile (measured on one-split trees: XGBoost 3.2 at the 1-based order
-        statistic position tau*(n+1), numpy's "weibull"; LightGBM 4.7 at tau*(n-1) + 1, numpy's
-        default "linear"). At tau = 0.5 both are the textbook median, the midpoint of the two
-        middle residuals of an even-sized leaf, as is this rule; the lowest minimiser
-        (``init_score``'s rule) puts such a leaf half the middle gap lower. Over seeds 0, 1, 2 of
-        ``benchmarks/refit.py`` the LightGBM tau = 0.5 ratio to the built-in was 1.029, 0.997,
-        1.023 with the lowest minimiser and 1.000, 0.988, 1.004 with the midpoint. For
-        tau != 0.5 the interpolated percentiles are not minimisers, so they are not copied; with
-        fractional weights ties are rare and the rule is XGBoost's weighted one (the lowest)."""
-        r, w = np.asarray(residuals, dtype=np.float64), np.asarray(weights, dtype=np.float64)
-        return weighted_quantile(r, w, self._tau, tie_break="midpoint")
-
-    def leaf_values(self, residuals: np.ndarray, weights: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
-        """:meth:`leaf_value` of every leaf at once (``groups``: each row's leaf in [0, n_groups);
-        NaN for a leaf without weight): :func:`~gbobjectives.losses._solvers.quantiles_by_group`."""
-        return quantiles_by_group(residuals, weights, groups, n_groups, self._tau)
+    @property
+    def _leaf_quantile(self) -> float:
+        return self._tau
 
 
-class AbsoluteErrorLoss(RegressionLoss):
+class AbsoluteErrorLoss(_QuantileLeaves, RegressionLoss):
     r"""Absolute error (L1, least absolute deviation) on the residual ``r = z - y``.
 
     .. math:: \ell = |y - z| = 2\,\rho_{0.5}(y - z)
@@ -393,17 +404,7 @@ class AbsoluteErrorLoss(RegressionLoss):
     def _init_score(self, y, w):
         return weighted_quantile(y, w, 0.5)
 
-    def leaf_value(self, residuals: np.ndarray, weights: np.ndarray) -> float:
-        """Leaf-refit rule (:mod:`gbobjectives.refit`): the weighted median of a leaf's residuals
-        ``y - score``, the midpoint of the minimisers (as :meth:`QuantileLoss.leaf_value` at
-        tau = 0.5; the textbook median without weights, as both engines' built-in L1 objectives)."""
-        r, w = np.asarray(residuals, dtype=np.float64), np.asarray(weights, dtype=np.float64)
-        return weighted_quantile(r, w, 0.5, tie_break="midpoint")
-
-    def leaf_values(self, residuals: np.ndarray, weights: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
-        """:meth:`leaf_value` of every leaf at once (``groups``: each row's leaf in [0, n_groups);
-        NaN for a leaf without weight): :func:`~gbobjectives.losses._solvers.quantiles_by_group`."""
-        return quantiles_by_group(residuals, weights, groups, n_groups, 0.5)
+    _leaf_quantile = 0.5  # the weighted median, as both engines' built-in L1 objectives
 
 
 #: the smallest |y| RelativeErrorLoss takes: 1/y^2 (its MM curvature's factor) is finite above it
