@@ -39,6 +39,7 @@ def leaf_by_change(
     values: np.ndarray,
     ids: np.ndarray,
     y: np.ndarray | None = None,
+    out: tuple[np.ndarray, np.ndarray | None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, float, float, np.ndarray | None]:
     """Each row's leaf read off the change ``engine_after + offset - before`` of its score.
 
@@ -46,16 +47,22 @@ def leaf_by_change(
     Returns ``(leaf ids (n,) int64, rows per position of values, max |change - its leaf's value|
     (NaN if any is NaN), max(|engine_after|, |before|, |after|), residuals)`` for the caller's
     rounding bound (:func:`gbobjectives.refit.leaf_from_score_change`); with the labels ``y``
-    the residuals ``y - before`` come from the same pass (else None)."""
+    the residuals ``y - before`` come from the same pass (else None). ``out``: ``(leaf ids, residuals
+    or None)`` arrays to write them into (int64 / float64, n rows, contiguous) instead of fresh ones:
+    a caller in a loop saves the page faults of 16 MB of new memory per 1M rows."""
     f = _compiled.leaf_function("gbo_leaf_by_change")
     n, nv = before.shape[0], values.shape[0]
     if engine_after.shape[0] != n or any(a is not None and a.shape[0] != n for a in (offset, y)) or ids.shape[0] != nv:
         raise ValueError("compiled leaf kernel arguments of different lengths")
-    resid = None if y is None else np.empty(n)
+    leaf, resid = out if out is not None else (np.empty(n, dtype=np.int64), None)
+    if y is not None and resid is None:
+        resid = np.empty(n)
+    if leaf.shape != (n,) or (y is not None and resid.shape != (n,)):
+        raise ValueError("compiled leaf kernel outputs of another length than the rows")
     mids = np.ascontiguousarray(0.5 * (values[1:] + values[:-1]))
-    leaf = np.empty(n, dtype=np.int64)
     ptr = _compiled._ptr
-    pb, pa, po, py, pres = (ptr(a, _F64) for a in (before, engine_after, offset, y, resid))
+    pb, pa, po, py = (ptr(a, _F64) for a in (before, engine_after, offset, y))
+    pres = ptr(resid, _F64) if y is not None else None
     pv, pm, pi, pl = ptr(values, _F64), ptr(mids, _F64) if nv > 1 else None, ptr(ids, _I64), ptr(leaf, _I64)
     parts: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
@@ -71,7 +78,7 @@ def leaf_by_change(
     counts = sum(c for c, _ in parts.values())
     err = np.array([s[0] for _, s in parts.values()])
     scale = max(s[1] for _, s in parts.values())
-    return leaf, counts, float(np.nan if np.isnan(err).any() else err.max()), scale, resid
+    return leaf, counts, float(np.nan if np.isnan(err).any() else err.max()), scale, resid if y is not None else None
 
 
 def group_rows(

@@ -203,17 +203,19 @@ def _leaves_from_change(
     eps: float,
     other_scale: float = 0.0,
     y: np.ndarray | None = None,
+    out: tuple[np.ndarray, np.ndarray | None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
     """:func:`leaf_from_score_change` with ``after = engine_after + offset`` formed row by row
     inside the compiled kernel (search, error and scale in one pass: ~7 ms at 1M rows where the
     numpy passes took ~75 ms); ``other_scale`` joins the maximum of the rounding bound. Returns
     ``(leaf ids, rows per leaf id (np.bincount of the leaf ids, up to trailing zeros), the
-    residuals y - before when ``y`` is given, else None)``, or None (declined)."""
+    residuals y - before when ``y`` is given, else None)``, or None (declined). ``out``: buffers
+    for the leaf ids and residuals (:func:`gbobjectives._compiled_leaves.leaf_by_change`)."""
     order = np.argsort(values)
     sv = np.ascontiguousarray(values[order], dtype=np.float64)
     sid = np.ascontiguousarray(np.asarray(ids)[order], dtype=np.int64)
     f64 = [None if a is None else np.ascontiguousarray(a, dtype=np.float64) for a in (before, engine_after, offset, y)]
-    leaf, counts, err, scale, resid = _compiled_leaves.leaf_by_change(*f64[:3], sv, sid, f64[3])
+    leaf, counts, err, scale, resid = _compiled_leaves.leaf_by_change(*f64[:3], sv, sid, f64[3], out=out)
     tol = 4.0 * (eps + 2.0**-52) * max(scale, other_scale)
     if sv.size > 1 and not float(np.min(np.diff(sv))) > 2.0 * tol:  # ties (or NaN): ambiguous
         return None
@@ -228,12 +230,16 @@ def _leaves_from_change(
 leaf_values = refit_leaf_values
 
 
-def _add_leaf_deltas(offset: np.ndarray, leaf: np.ndarray, delta: np.ndarray) -> None:
+def _add_leaf_deltas(
+    offset: np.ndarray, leaf: np.ndarray, delta: np.ndarray, scratch: np.ndarray | None = None
+) -> None:
     """``offset += delta[leaf]`` in place, rows whose leaf id is beyond ``delta`` unchanged (a
     leaf without training rows keeps its value: delta 0; ids beyond the table too). ``offset``
-    may be a strided view (a column of K outputs)."""
+    may be a strided view (a column of K outputs). ``scratch``: a float64 array of ``leaf``'s
+    shape for the gathered deltas (else a fresh one)."""
     if leaf.size and int(leaf.max()) < delta.size:  # the usual case: one gather, one add (no masks)
-        offset += np.take(delta, leaf)
+        # mode="clip" (ids are in range here): with mode="raise" numpy buffers ``out`` anyway
+        offset += np.take(delta, leaf, out=scratch, mode="clip")
         return
     inside = leaf < delta.size
     offset[inside] += delta[leaf[inside]]
@@ -278,11 +284,22 @@ class LeafRefit:
         self.n_refit: int | None = None  # trees [0, n_refit) are final (init model trees count as final)
         self._z_prev: np.ndarray | None = None
         self.leaf_lookups = {"scores": 0, "traversal": 0}
+        # per-round arrays over the training rows, kept between rounds: fresh ones cost their
+        # page faults every round (~1000 faults, ~10 ms of system time a round at 1M rows)
+        self._buffers: dict[str, np.ndarray] = {}
 
     def __deepcopy__(self, memo: dict) -> LeafRefit:
         # lightgbm.train deep-copies params, objective included: a copy would track offsets
         # for copies of the Datasets, never the ones training uses. The refit state is shared.
         return self
+
+    def _buffer(self, name: str, shape: tuple[int, ...], dtype: Any = np.float64) -> np.ndarray:
+        """The kept array ``name`` (contents undefined), made anew if its shape or dtype changed.
+        Each name has one use within a round; nothing holds one across rounds."""
+        buf = self._buffers.get(name)
+        if buf is None or buf.shape != shape or buf.dtype != dtype:
+            buf = self._buffers[name] = np.empty(shape, dtype=dtype)
+        return buf
 
     def _zeros(self, n_rows: int) -> np.ndarray:
         return np.zeros(n_rows) if self._rules is None else np.zeros((n_rows, self._k))
@@ -342,7 +359,7 @@ class LeafRefit:
         delta[ids] = new - old
         for data, off in self._offsets.values():
             li = leaf if data is self._train else self._leaf_index(data, t)
-            _add_leaf_deltas(off, li, delta)
+            _add_leaf_deltas(off, li, delta, self._buffer("gathered", off.shape) if data is self._train else None)
         self.n_refit = t + 1
 
     def _sync_outputs(self) -> None:
@@ -386,8 +403,10 @@ class LeafRefit:
                 ids, values = self._leaf_table(t)
                 if _compiled_leaves.available() and values.size > 0:
                     off = self.offset(self._train)
+                    n = self._y.size
+                    out = self._buffer("leaf", (n,), np.int64), self._buffer("residual", (n,))
                     found = _leaves_from_change(
-                        self._z_prev, engine_after, off, ids, values, self._score_eps, y=self._y
+                        self._z_prev, engine_after, off, ids, values, self._score_eps, y=self._y, out=out
                     )
                 else:
                     after = engine_after + self.offset(self._train)
@@ -398,8 +417,11 @@ class LeafRefit:
 
     def objective(self, preds: np.ndarray, data: Any) -> tuple[np.ndarray, np.ndarray]:
         """The loss's objective on the engine's scores plus the refit offsets."""
-        self.sync()
-        z = np.asarray(preds, dtype=np.float64) + self.offset(data)
+        self.sync()  # the last tree's refit is done: the previous scores' buffer is free
+        off = self.offset(data)
+        preds = np.asarray(preds)
+        shape = np.broadcast_shapes(preds.shape, off.shape)
+        z = np.add(preds, off, out=self._buffer("scores", shape), dtype=np.float64)
         self._z_prev = z
         return self._engine_objective(z, data)
 

@@ -502,9 +502,21 @@ def test_refit_reads_leaves_off_scores_with_the_same_model(engine, loss, monkeyp
         b = gbo.lightgbm.train(loss, _lgb_params(), ds, 8, valid_sets=[dv])
         return b.predict(Xv, raw_score=True)
 
+    handed: dict[str, list] = {}
+    buffer = cls._buffer
+
+    def recording_buffer(self, name, *args, **kwargs):
+        out = buffer(self, name, *args, **kwargs)
+        handed.setdefault(name, []).append(out)  # held: a new array cannot reuse an old one's id
+        return out
+
+    monkeypatch.setattr(cls, "_buffer", recording_buffer)
     monkeypatch.setattr(cls, "_SCORES_MIN_ROWS", 0)
     by_scores = fit()
     assert made[-1].leaf_lookups == {"scores": 8, "traversal": 0}
+    # the per-round arrays over the training rows are made once and kept (no fresh memory a round)
+    assert set(handed) == {"scores", "engine scores", "leaf", "residual", "gathered"}
+    assert all(len(a) >= 8 and all(b is a[0] for b in a) for a in handed.values())
     monkeypatch.setattr(cls, "_SCORES_MIN_ROWS", 10**12)
     by_traversal = fit()
     assert made[-1].leaf_lookups == {"scores": 0, "traversal": 8}

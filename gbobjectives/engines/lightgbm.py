@@ -409,7 +409,7 @@ class LightGBMLeafRefit(LeafRefit):
             n = ctypes.c_int64(0)
             if _LIB.LGBM_BoosterGetNumPredict(handle, ctypes.c_int(0), ctypes.byref(n)) != 0 or n.value != self._y.size:
                 return None
-            out = np.empty(n.value)
+            out = self._buffer("engine scores", (n.value,))
             ptr = out.ctypes.data_as(ctypes.POINTER(ctypes.c_double))
             if _LIB.LGBM_BoosterGetPredict(handle, ctypes.c_int(0), ctypes.byref(n), ptr) != 0:
                 return None
