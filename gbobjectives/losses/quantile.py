@@ -253,7 +253,7 @@ class QuantileLoss(_QuantileLeaves, RegressionLoss):
 
     def _gradient_hessian_fast(self, z, prep, ws):
         if self.hessian != "mm":
-            return super()._gradient_hessian_fast(z, prep, ws)
+            return self._unit_or_zero_fast(z, prep, ws)
         scale = prep["scale"]
         engine = prep.get("engine_units", True)  # False from CatBoost (see engines/catboost.py)
         if z.dtype == np.float32 and not (1e-30 < scale < 1e30):
@@ -265,6 +265,22 @@ class QuantileLoss(_QuantileLeaves, RegressionLoss):
 
     def _init_score(self, y, w):
         return weighted_quantile(y, w, self._tau)
+
+    def _unit_or_zero_fast(self, z, prep, ws):
+        """_gradient_hessian's constant and exact Hessians on a block, without temporaries:
+        ``[z >= y] - tau`` is exactly ``1 - tau`` or ``-tau`` as the float64 constants are, and
+        each result is rounded once as it is stored into the engine's float32 destination."""
+        y, w = prep["y"], prep["w"]
+        g = ws.get("g", z.shape, np.dtype(np.float64))
+        np.greater_equal(z, y, out=g, casting="unsafe")
+        np.subtract(g, self._tau, out=g)
+        grad, hess = ws.result(0, g), ws.result(1, g)
+        np.multiply(g, w, out=grad) if w is not None else np.copyto(grad, g)
+        if self.hessian == "exact":
+            hess[...] = 0.0
+        else:
+            hess[...] = 1.0 if w is None else w
+        return grad, hess
 
     @property
     def _leaf_quantile(self) -> float:

@@ -158,6 +158,30 @@ class HuberLoss(_MMCurvature, RegressionLoss):
             hess = np.ones_like(r)
         return _weighted(grad, hess, w)
 
+    def _gradient_hessian_fast(self, z, prep, ws):
+        # _gradient_hessian's float64 formulas on a block, without temporaries: the residual in
+        # a kept float64 buffer, each result rounded once as it is stored into the engine's
+        # float32 destination (rounding is monotone, so clipping before or after it agrees)
+        y, w, d = prep["y"], prep["w"], self._delta
+        r = ws.get("r", z.shape, np.dtype(np.float64))
+        np.subtract(z, y, out=r)
+        hess = ws.result(1, r)
+        if self.hessian == "constant":
+            hess[...] = 1.0 if w is None else w
+        else:
+            a = ws.like("a", r)
+            np.abs(r, out=a)
+            if self.hessian == "mm":  # delta / max(|r|, delta)
+                np.maximum(a, ws.filled("delta", a, d), out=a)
+                np.divide(d, a, out=a)
+            else:  # exact: 1 inside, 0 outside
+                np.less_equal(a, d, out=a, casting="unsafe")
+            np.multiply(a, w, out=hess) if w is not None else np.copyto(hess, a)
+        grad = ws.result(0, r)
+        np.clip(r, -d, d, out=r)
+        np.multiply(r, w, out=grad) if w is not None else np.copyto(grad, r)
+        return grad, hess
+
     def leaf_value(self, residuals: np.ndarray, weights: np.ndarray) -> float:
         """Leaf-refit rule (:mod:`gbobjectives.refit`): the exact Huber M-estimate of a leaf's
         residuals ``r = y - score`` (its best constant, instead of one Newton step), the root of
