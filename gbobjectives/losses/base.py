@@ -243,28 +243,58 @@ class Loss(ObjectiveAdapters):
         return out if w is None else out * w
 
     def gradient_hessian(
-        self, y_true: Any, raw_prediction: Any, sample_weight: Any = None
+        self,
+        y_true: Any,
+        raw_prediction: Any,
+        sample_weight: Any = None,
+        gradient_out: np.ndarray | None = None,
+        hessian_out: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Gradient and Hessian (diagonal for multiclass) w.r.t. the raw score, same shape as it.
 
         The gradient is exact (a subgradient at kinks); the Hessian is exact when
         ``hessian="exact"`` and the loss's documented training-safe choice otherwise.
+
+        ``gradient_out`` / ``hessian_out`` (as in scikit-learn's loss module): C-contiguous
+        writeable float64 arrays of the raw score's shape, sharing no memory with the inputs or
+        each other, to store the results in (they are returned); else fresh arrays. A caller in
+        a loop saves the cost of new memory: at 1M rows the page faults of two fresh 8 MB
+        arrays take longer than the compiled kernel itself (``benchmarks/public_path.py``).
+
+        >>> import numpy as np
+        >>> from gbobjectives import WeightedLogLoss
+        >>> g, h = np.empty(2), np.empty(2)
+        >>> out = WeightedLogLoss().gradient_hessian(np.array([0.0, 1.0]), np.zeros(2), gradient_out=g, hessian_out=h)
+        >>> out[0] is g, g.tolist(), h.tolist()
+        (True, [0.5, -0.5], [0.25, 0.25])
         """
+        out = None
+        if gradient_out is not None or hessian_out is not None:
+            out = _checked_outputs(gradient_out, hessian_out, raw_prediction, (y_true, sample_weight))
         if _unchecked_path_applies(type(self)):
-            out = self._kernel_unchecked(y_true, raw_prediction, sample_weight)
-            if out is not None:
-                return out
+            found = self._kernel_unchecked(y_true, raw_prediction, sample_weight, out)
+            if found is not None:
+                return found
         y, z, w = self._check_inputs(y_true, raw_prediction, sample_weight)
-        return self._gradient_hessian(y, z, w)
+        grad, hess = self._gradient_hessian(y, z, w)
+        if out is None:
+            return grad, hess
+        # (binary scores given as (n, 1) give (n,) results: the same values in the caller's shape)
+        np.copyto(out[0], np.reshape(grad, out[0].shape))
+        np.copyto(out[1], np.reshape(hess, out[1].shape))
+        return out
 
     #: set to True in the body of a class whose ``_kernel_unchecked`` computes what its
     #: ``_gradient_hessian`` computes, checking through the compiled kernel (see
     #: :func:`_unchecked_path_applies`)
     _unchecked_path = False
 
-    def _kernel_unchecked(self, y_true: Any, raw_prediction: Any, sample_weight: Any) -> tuple | None:
+    def _kernel_unchecked(
+        self, y_true: Any, raw_prediction: Any, sample_weight: Any, out: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> tuple | None:
         """The public gradient and Hessian straight from a compiled kernel for plain numpy
-        inputs, or None (then the checks and ``_gradient_hessian`` run): none by default."""
+        inputs (written into ``out`` when given: checked float64 arrays of the scores' shape),
+        or None (then the checks and ``_gradient_hessian`` run): none by default."""
         return None
 
     def init_score(self, y_true: Any, sample_weight: Any = None) -> float | np.ndarray:
@@ -363,6 +393,34 @@ def _unchecked_path_applies(cls: type) -> bool:
         )
         _UNCHECKED[cls] = bool(ok)
     return _UNCHECKED[cls]
+
+
+def _checked_outputs(
+    gradient_out: Any, hessian_out: Any, raw_prediction: Any, inputs: tuple
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(gradient_out, hessian_out)`` of :meth:`Loss.gradient_hessian` after checking each
+    given one (a fresh array for one not given); a clear error names the argument otherwise."""
+    shape = np.shape(raw_prediction)
+    outs = []
+    for name, a in (("gradient_out", gradient_out), ("hessian_out", hessian_out)):
+        if a is None:
+            outs.append(np.empty(shape))
+            continue
+        if not isinstance(a, np.ndarray):
+            raise TypeError(f"{name} must be a numpy array or None, got {type(a).__name__}")
+        if a.dtype != np.float64 or a.shape != shape or not a.flags.c_contiguous or not a.flags.writeable:
+            raise ValueError(
+                f"{name} must be a writeable C-contiguous float64 array of the raw scores' shape {shape}; "
+                f"got dtype {a.dtype}, shape {a.shape}, C-contiguous {a.flags.c_contiguous}, "
+                f"writeable {a.flags.writeable}"
+            )
+        for other in (raw_prediction, *inputs, *outs):
+            # (the kernels read each input row once, but the numpy formulas read inputs after
+            # writing temporaries: an output overlapping an input would change the results)
+            if isinstance(other, np.ndarray) and np.may_share_memory(a, other):
+                raise ValueError(f"{name} must not share memory with the inputs or the other output")
+        outs.append(a)
+    return outs[0], outs[1]
 
 
 def plain_weights(sample_weight: Any, n: int) -> tuple[bool, np.ndarray | None]:

@@ -98,11 +98,12 @@ def _kernel_mean(constants: tuple, y: np.ndarray, z: np.ndarray, w: np.ndarray |
 
 
 def _kernel_call(
-    kernel: tuple, y: np.ndarray, z: np.ndarray, w: np.ndarray | None
+    kernel: tuple, y: np.ndarray, z: np.ndarray, w: np.ndarray | None, out: tuple | None = None
 ) -> tuple[int, np.ndarray, np.ndarray]:
-    """``(status, grad, hess)`` of the compiled kernel on float64 scores, into fresh arrays."""
+    """``(status, grad, hess)`` of the compiled kernel on float64 scores, into fresh arrays
+    (or ``out``: C-contiguous float64 arrays of the scores' shape)."""
     z = np.ascontiguousarray(z, dtype=np.float64)
-    grad, hess = np.empty_like(z), np.empty_like(z)
+    grad, hess = out if out is not None else (np.empty_like(z), np.empty_like(z))
     w = None if w is None else np.ascontiguousarray(w, dtype=np.float64)
     status = compiled.binary(z, np.ascontiguousarray(y, dtype=np.float64), w, kernel, grad, hess)
     return status, grad, hess
@@ -123,7 +124,7 @@ class _KernelBinaryLoss(BinaryLoss):
 
     _kernel: tuple | None = None
 
-    def _kernel_unchecked(self, y_true: Any, raw_prediction: Any, sample_weight: Any) -> tuple | None:
+    def _kernel_unchecked(self, y_true: Any, raw_prediction: Any, sample_weight: Any, out: Any = None) -> tuple | None:
         """The kernel as the checker: its status reports NaN/inf scores and labels other than 0
         and 1 (NaN included), and then this returns None and the full checks (their messages)
         and formulas (soft labels) run. Saves the separate passes of the checks. None also for
@@ -138,7 +139,7 @@ class _KernelBinaryLoss(BinaryLoss):
         plain, w = plain_weights(sample_weight, z.shape[0])
         if not plain:
             return None
-        status, grad, hess = _kernel_call(self._kernel, y, z, w)
+        status, grad, hess = _kernel_call(self._kernel, y, z, w, out)
         return None if status else (grad, hess)
 
 

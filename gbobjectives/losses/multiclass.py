@@ -125,15 +125,18 @@ class MulticlassFocalLoss(MulticlassLoss):
         a, _, _ = _true_class_margin(y, z)
         return self._class_weight(y) * phi(a, self._gamma)
 
-    def _softmax_call(self, y: np.ndarray, z: np.ndarray, w: np.ndarray | None) -> tuple[int, np.ndarray, np.ndarray]:
-        """``(status, grad, hess)`` of the compiled softmax kernel, into fresh float64 arrays."""
+    def _softmax_call(
+        self, y: np.ndarray, z: np.ndarray, w: np.ndarray | None, out: tuple | None = None
+    ) -> tuple[int, np.ndarray, np.ndarray]:
+        """``(status, grad, hess)`` of the compiled softmax kernel, into fresh float64 arrays
+        (or ``out``: C-contiguous float64 arrays of the scores' shape)."""
         yk = np.ascontiguousarray(y, dtype=np.int64)
         scale = self._row_scale(yk, w)
         scale = None if np.ndim(scale) == 0 else np.ascontiguousarray(scale, dtype=np.float64)
-        grad, hess = np.empty(z.shape), np.empty(z.shape)
+        grad, hess = out if out is not None else (np.empty(z.shape), np.empty(z.shape))
         return compiled.softmax(z, yk, scale, self._kernel, grad, hess), grad, hess
 
-    def _kernel_unchecked(self, y: Any, z: Any, w: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    def _kernel_unchecked(self, y: Any, z: Any, w: Any, out: Any = None) -> tuple[np.ndarray, np.ndarray] | None:
         """The public gradient and Hessian straight from the compiled kernel for plain numpy
         inputs (float64 (n, K) scores, integer labels, float weights or None), checking only
         what the kernel cannot: the labels' range (they index the classes) and the weights; the
@@ -151,7 +154,7 @@ class MulticlassFocalLoss(MulticlassLoss):
         plain, w = plain_weights(w, n)
         if not plain:
             return None
-        status, grad, hess = self._softmax_call(y, z, w)
+        status, grad, hess = self._softmax_call(y, z, w, out)
         return None if status else (grad, hess)
 
     _unchecked_path = True  # _kernel_unchecked computes what _gradient_hessian does
