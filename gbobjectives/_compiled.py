@@ -70,6 +70,7 @@ _LEAF_ARGS: dict[str, tuple[list[Any], Any]] = {
     "gbo_scatter_groups": ([_I64, _P, _P, _P, _P, _P, _P], None),
     "gbo_huber_groups": ([_I64, _I64, _P, _P, _P, _D, _I64, _P, _P], None),
     "gbo_select_groups": ([_I64, _I64, _P, _P, _D, _P], None),
+    "gbo_add_gathered": ([_I64, _P, _P, _P, _I64], None),
 }
 
 

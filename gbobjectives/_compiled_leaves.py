@@ -20,7 +20,7 @@ import numpy as np
 from gbobjectives import _compiled
 from gbobjectives._threads import num_threads, run_parts, run_ranges
 
-__all__ = ["available", "leaf_by_change", "group_rows", "huber_groups", "select_groups"]
+__all__ = ["available", "leaf_by_change", "group_rows", "huber_groups", "select_groups", "add_gathered"]
 
 _F64, _I64 = np.dtype(np.float64), np.dtype(np.int64)
 #: rows per thread at least (a pass over 32k rows takes ~30-100 us, a thread wake-up tens)
@@ -155,3 +155,20 @@ def select_groups(start: np.ndarray, rs: np.ndarray, tau: float) -> np.ndarray:
     if parts:
         run_parts(lambda i: f(*parts[i], ps, pr, float(tau), po), len(parts))
     return out
+
+
+def add_gathered(offset: np.ndarray, leaf: np.ndarray, delta: np.ndarray) -> None:
+    """``offset += delta[leaf]`` in place over contiguous float64 ``offset`` and int64 ``leaf``,
+    rows whose leaf id is outside ``[0, delta.size)`` unchanged; one pass on the kernel threads."""
+    f = _compiled.leaf_function("gbo_add_gathered")
+    n = offset.shape[0]
+    if leaf.shape != (n,) or offset.ndim != 1:
+        raise ValueError("compiled leaf kernel arguments of different lengths")
+    delta = np.ascontiguousarray(delta, dtype=np.float64)
+    po, pl, pd, nd = _compiled._ptr(offset, _F64), _compiled._ptr(leaf, _I64), _compiled._ptr(delta, _F64), delta.size
+
+    def work(lo: int, hi: int) -> int:
+        f(hi - lo, po + 8 * lo, pl + 8 * lo, pd, nd)
+        return 0
+
+    run_ranges(work, n, _MIN_ROWS)

@@ -15,6 +15,8 @@
  *   gbo_select_groups    per group, the tau-quantile of unit-weight residuals as the midpoint of
  *                        the two order statistics k and m (_solvers._unit_weight_quantile), by
  *                        selection (O(n)) instead of a sort
+ *   gbo_add_gathered     offset[i] += delta[leaf[i]] (refit._add_leaf_deltas): the refit's new
+ *                        leaf values into every row's score correction
  *
  * Sums over a group's rows are pairwise (tiles of 256 rows, then a binary counter of tile sums):
  * the rounding error grows as log(n), as with numpy's pairwise sums, not as n.
@@ -153,6 +155,18 @@ GBO_EXPORT void gbo_leaf_by_change(int64_t n, const double *before, const double
     free(first);
     stats[0] = nan ? NAN : max_err;
     stats[1] = scale;
+}
+
+/* ------------------------------------------------------------------ offsets by leaf delta */
+
+/* offset[i] += delta[leaf[i]] for rows whose leaf id lies in [0, nd) (others unchanged: a leaf
+ * outside the table keeps its value), one pass where numpy's take and add make two and a
+ * temporary. */
+GBO_EXPORT void gbo_add_gathered(int64_t n, double *offset, const int64_t *leaf, const double *delta, int64_t nd) {
+    for (int64_t i = 0; i < n; i++) {
+        const int64_t j = leaf[i];
+        if (j >= 0 && j < nd) offset[i] += delta[j];
+    }
 }
 
 /* ------------------------------------------------------------------------ grouping rows */

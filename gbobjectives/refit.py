@@ -237,6 +237,16 @@ def _add_leaf_deltas(
     leaf without training rows keeps its value: delta 0; ids beyond the table too). ``offset``
     may be a strided view (a column of K outputs). ``scratch``: a float64 array of ``leaf``'s
     shape for the gathered deltas (else a fresh one)."""
+    if (
+        _compiled_leaves.available()
+        and offset.ndim == 1
+        and offset.dtype == np.float64
+        and offset.flags.c_contiguous
+        and leaf.dtype == np.int64
+        and leaf.flags.c_contiguous
+    ):
+        _compiled_leaves.add_gathered(offset, leaf, delta)  # one pass on the kernel threads
+        return
     if leaf.size and int(leaf.max()) < delta.size:  # the usual case: one gather, one add (no masks)
         # mode="clip" (ids are in range here): with mode="raise" numpy buffers ``out`` anyway
         offset += np.take(delta, leaf, out=scratch, mode="clip")
@@ -287,6 +297,7 @@ class LeafRefit:
         # per-round arrays over the training rows, kept between rounds: fresh ones cost their
         # page faults every round (~1000 faults, ~10 ms of system time a round at 1M rows)
         self._buffers: dict[str, np.ndarray] = {}
+        self._given_scores: np.ndarray | None = None  # see objective()
 
     def __deepcopy__(self, memo: dict) -> LeafRefit:
         # lightgbm.train deep-copies params, objective included: a copy would track offsets
@@ -359,7 +370,9 @@ class LeafRefit:
         delta[ids] = new - old
         for data, off in self._offsets.values():
             li = leaf if data is self._train else self._leaf_index(data, t)
-            _add_leaf_deltas(off, li, delta, self._buffer("gathered", off.shape) if data is self._train else None)
+            # (the compiled pass needs no scratch; numpy's gather does)
+            numpy_scratch = data is self._train and not _compiled_leaves.available()
+            _add_leaf_deltas(off, li, delta, self._buffer("gathered", off.shape) if numpy_scratch else None)
         self.n_refit = t + 1
 
     def _sync_outputs(self) -> None:
@@ -398,7 +411,7 @@ class LeafRefit:
         compiled lookup counts the rows and forms the residuals in its one pass."""
         found = None
         if self._y.size >= self._SCORES_MIN_ROWS and self._z_prev is not None:
-            engine_after = self._train_scores_now()
+            engine_after = self._given_or_read_train_scores()
             if engine_after is not None and engine_after.shape == self._z_prev.shape:
                 ids, values = self._leaf_table(t)
                 if _compiled_leaves.available() and values.size > 0:
@@ -415,9 +428,26 @@ class LeafRefit:
         self.leaf_lookups["scores" if found is not None else "traversal"] += 1
         return found if found is not None else (self._leaf_index(self._train, t), None, None)
 
+    def _given_or_read_train_scores(self) -> np.ndarray | None:
+        """The engine's cached training scores now: the ones it just handed the objective (the
+        refit then runs inside that call), else read from the engine (a copy out of it)."""
+        given = self._given_scores
+        if given is None:
+            return self._train_scores_now()
+        given = np.asarray(given)
+        out = self._buffer("engine scores", given.shape)
+        out[...] = given  # (XGBoost's float32 scores into float64)
+        return out
+
     def objective(self, preds: np.ndarray, data: Any) -> tuple[np.ndarray, np.ndarray]:
-        """The loss's objective on the engine's scores plus the refit offsets."""
-        self.sync()  # the last tree's refit is done: the previous scores' buffer is free
+        """The loss's objective on the engine's scores plus the refit offsets. ``preds`` are the
+        engine's cached training scores, after the newest tree: the refit of that tree, if still
+        due, reads its leaves off them instead of asking the engine for a copy."""
+        self._given_scores = preds if data is self._train else None
+        try:
+            self.sync()  # the last tree's refit is done: the previous scores' buffer is free
+        finally:
+            self._given_scores = None
         off = self.offset(data)
         preds = np.asarray(preds)
         shape = np.broadcast_shapes(preds.shape, off.shape)

@@ -95,8 +95,11 @@ def test_leaf_kernel_counts_and_statistics() -> None:
 
 
 # --------------------------------------------------------------------------- grouping
-@pytest.mark.parametrize("rows", [5000, 3 * _compiled_leaves._MIN_ROWS + 17], ids=["one range", "three ranges"])
+@pytest.mark.parametrize(
+    "rows", [3, 5001, 3 * _compiled_leaves._MIN_ROWS + 17], ids=["fewer rows than lanes", "one range", "three ranges"]
+)
 def test_grouping_is_a_stable_counting_sort(rows, monkeypatch) -> None:
+    """Rows grouped in row order within each group (several ranges on threads), weighted or not."""
     monkeypatch.setenv("GBOBJECTIVES_NUM_THREADS", "3")  # ranges of >= _MIN_ROWS rows on 3 threads
     rng = np.random.default_rng(2)
     r, g = _groups(rng, rows, 37, ties=True)
@@ -105,6 +108,9 @@ def test_grouping_is_a_stable_counting_sort(rows, monkeypatch) -> None:
     order = np.argsort(g, kind="stable")
     np.testing.assert_array_equal(rs, r[order])
     np.testing.assert_array_equal(ws, w[order])
+    start1, rs1, ws1 = _compiled_leaves.group_rows(r, None, g.astype(np.int64), 40)  # unit weights
+    np.testing.assert_array_equal(rs1, r[order])
+    assert ws1 is None and np.array_equal(start1, start)
     np.testing.assert_array_equal(np.diff(start), np.bincount(g, minlength=40))
     bad = g.astype(np.int64)
     bad[-1] = 40
@@ -222,3 +228,20 @@ def test_leaf_kernel_finds_every_leaf_whatever_the_values(values) -> None:
     assert leaf.tolist() == ids[pos].tolist()
     assert counts.tolist() == np.bincount(pos, minlength=values.size).tolist()
     assert err == 0.0
+
+
+def test_add_gathered_equals_numpy_and_skips_ids_beyond_the_table() -> None:
+    """offset += delta[leaf] in one compiled pass: the same as numpy's gather and add, rows whose
+    leaf id has no entry in delta unchanged, the same on one thread or several ranges."""
+    rng = np.random.default_rng(3)
+    n = 3 * _compiled_leaves._MIN_ROWS + 17  # several row ranges
+    leaf = rng.integers(0, 40, n).astype(np.int64)
+    delta = rng.normal(size=31)  # ids 31..39 are beyond the table
+    offset = rng.normal(size=n)
+    want = offset.copy()
+    inside = leaf < delta.size
+    want[inside] += delta[leaf[inside]]
+    got = offset.copy()
+    _compiled_leaves.add_gathered(got, leaf, delta)
+    np.testing.assert_array_equal(got, want)
+    assert np.array_equal(got[~inside], offset[~inside]) and (~inside).any()
