@@ -302,9 +302,12 @@ class XGBoostLeafRefit(LeafRefit):
             raise ValueError("leaf refit needs booster='gbtree' with one tree per round (num_parallel_tree=1)")
         self._pending: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._slice: tuple[int, Any, dict] | None = None
+        # the training labels fetched once (a DMatrix copies them out on every get_label(),
+        # and the label cache would compare the copy every round: ~1 ms per 1M rows)
+        self._objective = _TrainingObjective(self.structure_loss, dtrain)
 
     def _engine_objective(self, z: np.ndarray, data: Any) -> tuple[np.ndarray, np.ndarray]:
-        return objective(self.structure_loss, z, data)
+        return self._objective(z, data)
 
     def _n_trees(self) -> int:
         return int(self.booster.num_boosted_rounds())
