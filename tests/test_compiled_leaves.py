@@ -96,7 +96,7 @@ def test_leaf_kernel_counts_and_statistics() -> None:
 
 # --------------------------------------------------------------------------- grouping
 @pytest.mark.parametrize(
-    "rows", [3, 5001, 3 * _compiled_leaves._MIN_ROWS + 17], ids=["fewer rows than lanes", "one range", "three ranges"]
+    "rows", [3, 5001, 3 * _compiled_leaves._MIN_ROWS + 17], ids=["three rows", "one range", "three ranges"]
 )
 def test_grouping_is_a_stable_counting_sort(rows, monkeypatch) -> None:
     """Rows grouped in row order within each group (several ranges on threads), weighted or not."""
