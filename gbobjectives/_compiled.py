@@ -38,6 +38,7 @@ __all__ = [
     "raise_if_nonfinite",
     "binary_value",
     "softmax",
+    "regression",
 ]
 
 #: set to 1 to use the numpy formulas even where the compiled kernels are built
@@ -61,6 +62,7 @@ _ARGS = {
     "binary": [_I64, _P, _P, _P, *[_D] * 7, _P, _P],
     "softmax": [_I64, _I64, _P, _I64, _I64, _P, _P, *[_D] * 5, _P, _P, _I64, _I64],
     "binary_value": [_I64, _P, _P, _P, *[_D] * 3, _P, _P],
+    "regression": [_I64, _P, _P, _P, *[_D] * 3, _I64, _I64, _P, _P],
 }
 #: the leaf refit kernels (``_leaf_kernels.c``, float64 only): name -> (argument types, result type);
 #: their wrappers are in ``gbobjectives/_compiled_leaves.py``
@@ -207,8 +209,38 @@ def binary(
     and contiguous. Returns the OR of the status bits (:data:`NONFINITE`, :data:`SOFT_LABELS`).
     ``parallel=False`` runs on the calling thread alone (the engine adapters' row ranges are
     threaded already)."""
+    return _rows("binary", z, y, w, constants, grad, hess, parallel)
+
+
+def regression(
+    z: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray | None,
+    constants: tuple[float, float, float, int, int],
+    grad: np.ndarray,
+    hess: np.ndarray,
+    parallel: bool = True,
+) -> int:
+    """``grad, hess = kernel(z, y, w)`` for Huber or quantile rows (``_kernels.c``,
+    ``gbo_regression_*``): ``constants = (p, g_ge, g_lt, kind, mode)``, arrays as for
+    :func:`binary`. Returns :data:`NONFINITE` when a raw score is NaN or infinite."""
+    return _rows("regression", z, y, w, constants, grad, hess, parallel)
+
+
+def _rows(
+    kind: str,
+    z: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray | None,
+    constants: tuple,
+    grad: np.ndarray,
+    hess: np.ndarray,
+    parallel: bool,
+) -> int:
+    """A row-wise kernel (binary, regression) over 1-D contiguous arrays, on row ranges on the
+    kernel threads unless ``parallel=False``; the OR of the ranges' status bits."""
     zt, ot = z.dtype, grad.dtype
-    f = _function("binary", zt, ot)
+    f = _function(kind, zt, ot)
     n = z.shape[0]
     pz, py, pw = _ptr(z, zt), _ptr(y, zt), _ptr(w, zt)
     pg, ph = _ptr(grad, ot), _ptr(hess, ot)

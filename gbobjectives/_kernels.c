@@ -330,6 +330,53 @@ GBO_EXPORT int gbo_build_flags(void) { return GBO_VECTOR_MATH; }
         return bad != 0;                                                                           \
     }
 
+/* Regression rows, r = z - y (weights w or NULL, multiplied into both results):
+ *   kind 0, Huber with threshold p: grad clip(r, -p, p); Hessian by mode: 0 the MM curvature
+ *     p / max(|r|, p), 1 unit, 2 exact (1 for |r| <= p, else 0);
+ *   kind 1, quantile: grad g_ge where z >= y, else g_lt (1 - tau and -tau, rounded once from
+ *     float64 by the caller's cast); Hessian by mode: 1 unit, 2 exact (0).
+ * One pass, the same formulas as HuberLoss / QuantileLoss._gradient_hessian; returns 1 when a
+ * score is NaN or infinite. */
+#define GBO_REGRESSION_LOOP(T, TO, HAS_W)                                                 \
+    for (int64_t i = 0; i < n; i++) {                                                     \
+        const T zi = z[i], yi = y[i];                                                     \
+        bad |= GBO_NONFINITE(zi);                                                         \
+        T g, h;                                                                           \
+        if (kind == 0) {                                                                  \
+            const T r = zi - yi, a = r < 0 ? -r : r;                                      \
+            g = r < -p ? -p : (r > p ? p : r);                                            \
+            h = mode == 0 ? p / (a > p ? a : p) : (mode == 1 ? (T)1 : (T)(a <= p));       \
+        } else {                                                                          \
+            g = zi >= yi ? g_ge : g_lt;                                                   \
+            h = mode == 1 ? (T)1 : (T)0;                                                  \
+        }                                                                                 \
+        if (HAS_W) {                                                                      \
+            g *= w[i];                                                                    \
+            h *= w[i];                                                                    \
+        }                                                                                 \
+        grad[i] = (TO)g;                                                                  \
+        hess[i] = (TO)h;                                                                  \
+    }
+
+#define GBO_DEFINE_REGRESSION(SFX, T, TO)                                                         \
+    GBO_EXPORT GBO_CLONES int gbo_regression_##SFX(int64_t n, const T *z, const T *y, const T *w, \
+                                                   double p_, double g_ge_, double g_lt_,         \
+                                                   int64_t kind, int64_t mode, TO *grad,          \
+                                                   TO *hess) {                                    \
+        const T p = (T)p_, g_ge = (T)g_ge_, g_lt = (T)g_lt_;                                      \
+        int bad = 0;                                                                              \
+        if (w) {                                                                                  \
+            GBO_REGRESSION_LOOP(T, TO, 1)                                                         \
+        } else {                                                                                  \
+            GBO_REGRESSION_LOOP(T, TO, 0)                                                         \
+        }                                                                                         \
+        return bad != 0;                                                                          \
+    }
+
+GBO_DEFINE_REGRESSION(f32, float, float)
+GBO_DEFINE_REGRESSION(f64f32, double, float)
+GBO_DEFINE_REGRESSION(f64, double, double)
+
 GBO_DEFINE(f32, float, float, expf, log1pf, powf)
 GBO_DEFINE(f64f32, double, float, exp, log1p, pow)
 GBO_DEFINE(f64, double, double, exp, log1p, pow)

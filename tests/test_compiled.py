@@ -166,6 +166,71 @@ def test_row_ranges_on_threads_change_no_bit(loss, monkeypatch):
         assert a.tobytes() == b.tobytes()
 
 
+# ---------------------------------------------------------------------------------- regression rows
+@pytest.mark.parametrize(
+    "loss",
+    [gbo.HuberLoss(delta=2.0), gbo.HuberLoss(hessian="constant"), gbo.HuberLoss(hessian="exact"),
+     gbo.QuantileLoss(0.9, hessian="constant"), gbo.QuantileLoss(0.3, hessian="exact")],
+    ids=repr,
+)  # fmt: skip
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@needs_kernels
+def test_regression_rows_take_the_compiled_kernel(loss, dtype, monkeypatch) -> None:
+    """The engine path of Huber (every Hessian) and the quantile's constant/exact Hessians runs
+    the compiled regression kernel (one pass; its values are checked against the public float64
+    formulas in test_fast_path.py), on every row range, for both engine precisions."""
+    from gbobjectives.engines import _common
+
+    calls = []
+    kernel = _compiled.regression
+
+    def counting(z, *args, **kwargs):
+        calls.append(z.shape[0])
+        return kernel(z, *args, **kwargs)
+
+    monkeypatch.setattr(_compiled, "regression", counting)
+    monkeypatch.setenv("GBOBJECTIVES_NUM_THREADS", "3")
+    rng = np.random.default_rng(7)
+    n = 3 * _compiled.MIN_ROWS_PER_THREAD + 5
+    y = rng.normal(size=n).astype(np.float32).astype(np.float64)  # labels as both engines store them
+    z = (y + rng.standard_t(3, n)).astype(dtype)
+
+    class Owner:  # weak-referenceable stand-in for a data set
+        pass
+
+    g, h = _common.gradient_hessian(loss, z, Owner(), y, None, "test")
+    assert sum(calls) == n and len(calls) == 3  # one call per row range, every row
+    want_g, want_h = loss.gradient_hessian(y, z.astype(np.float64))
+    k = float(np.sum(h, dtype=np.float64) / np.sum(want_h)) if loss.hessian == "mm" else 1.0
+    np.testing.assert_allclose(g, want_g * k, rtol=4 * 2.0**-24, atol=0)
+    np.testing.assert_allclose(h, want_h * k, rtol=4 * 2.0**-24, atol=0)
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [gbo.HuberLoss(delta=2.0), gbo.HuberLoss(delta=2.0, hessian="exact"), gbo.QuantileLoss(0.9, hessian="constant")],
+    ids=repr,
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_regression_kernel_at_the_kinks(loss, dtype) -> None:
+    """Residuals exactly at the kinks (r = 0, r = +-delta), where ``<=`` and ``<`` differ: the
+    kernel takes the public formulas' side (z >= y is the upper branch of the quantile's
+    gradient, |r| <= delta inside Huber's exact Hessian)."""
+    from gbobjectives.engines import _common
+
+    y = np.array([0.0, 1.0, 2.5, -3.0, 7.0, 4.0])
+    z = (y + np.array([0.0, 2.0, -2.0, 4.0, -1.0, 0.0])).astype(dtype)
+
+    class Owner:
+        pass
+
+    g, h = _common.gradient_hessian(loss, z, Owner(), y, None, "test")
+    want_g, want_h = loss.gradient_hessian(y, z.astype(np.float64))
+    k = float(np.sum(h, dtype=np.float64) / np.sum(want_h)) if loss.hessian == "mm" else 1.0
+    np.testing.assert_array_equal(g, (want_g * k).astype(np.float32))
+    np.testing.assert_array_equal(h, (want_h * k).astype(np.float32))
+
+
 # ---------------------------------------------------------------------------------- the numpy path
 _FALLBACK = r"""
 import json, sys

@@ -206,14 +206,18 @@ def test_a_failing_block_raises_after_every_thread_stopped(monkeypatch, failing)
 def test_a_non_finite_score_in_any_block_raises_the_adapters_message(monkeypatch, bad, where, dtype):
     # finiteness is checked block by block on the kernels' threads: a NaN/inf in the first,
     # a middle or the last block (of another thread) must raise the same clear ValueError
-    from gbobjectives import FocalLoss, MulticlassFocalLoss
+    from gbobjectives import FocalLoss, HuberLoss, MulticlassFocalLoss, QuantileLoss
     from gbobjectives.engines import _blocked
 
     rng = np.random.default_rng(0)
     monkeypatch.setenv("GBOBJECTIVES_NUM_THREADS", "3")
+    y_reg = rng.normal(size=1000)
     for loss, z, y in (
         (FocalLoss(), rng.normal(size=1000), (rng.random(1000) < 0.5).astype(np.float64)),
         (MulticlassFocalLoss(), rng.normal(size=(1000, 3)), rng.integers(0, 3, 1000).astype(np.float64)),
+        (HuberLoss(), y_reg + rng.normal(size=1000), y_reg),  # the compiled regression kernel
+        (QuantileLoss(0.9, hessian="constant"), y_reg + rng.normal(size=1000), y_reg),  # (also)
+        (QuantileLoss(0.9), y_reg + rng.normal(size=1000), y_reg),  # numpy blocks (MM)
     ):
         monkeypatch.setattr(_blocked, "BLOCK_ELEMENTS", 7 * (z.shape[1] if z.ndim == 2 else 1))
         zin = z.astype(dtype)

@@ -299,7 +299,13 @@ def gradient_hessian(
     if state is None:
         state = prep["_state"] = _BlockState()
     reduce = _allreduce_sum if engine == "XGBoost" else None
-    stats = loss._round_statistics(y, z, w, reduce=reduce)
+    try:
+        stats = loss._round_statistics(y, z, w, reduce=reduce)
+    except (ValueError, ArithmeticError):
+        _raise_if_nonfinite_scores(loss, raw, z, engine, check_finite)
+        raise
+    if stats and not all(np.isfinite(np.asarray(v, dtype=np.float64)).all() for v in stats.values()):
+        _raise_if_nonfinite_scores(loss, raw, z, engine, check_finite)
     if stats:
         # per-round statistics of all rows (scalars): every block reads the same values
         prep = {**prep, **stats}
@@ -320,6 +326,14 @@ def gradient_hessian(
         return grad, hess
     finally:
         state.lock.release()
+
+
+def _raise_if_nonfinite_scores(loss: Any, raw: Any, z: np.ndarray, engine: str, unchecked: bool) -> None:
+    """The adapters' message for NaN/inf scores, where statistics of all rows (e.g. the quantile's
+    MM scale) came out non-finite before the row blocks could check the scores (they would fail
+    with e.g. "cannot convert float infinity to integer" from a power of two); nothing otherwise."""
+    if unchecked and not np.isfinite(z).all():
+        check_raw_scores(loss, raw, engine)  # raises, naming the loss and what went wrong
 
 
 def _prepared_for(prepared: dict, loss: Any, z: np.ndarray) -> dict | None:

@@ -17,7 +17,7 @@ import numpy as np
 
 from gbobjectives import _compiled as compiled
 
-__all__ = ["Workspace"]
+__all__ = ["Workspace", "regression_kernel", "with_kernel_labels"]
 
 
 class Workspace:
@@ -81,3 +81,31 @@ class Workspace:
             return grad, hess
         out = np.dtype(np.float64 if z.dtype == np.float64 and grad.dtype == np.float64 else np.float32)
         return self.get("kgrad", z.shape, out), self.get("khess", z.shape, out)
+
+
+def with_kernel_labels(prep: dict, dtype: np.dtype) -> dict:
+    """``prep`` plus its labels and weights in the engine's ``dtype`` (``yk``, ``wk``) for a
+    compiled row kernel, marked ``_compiled`` (the adapters then cut one row range per thread and
+    leave the finiteness check to the kernel); unchanged where the kernels are not built."""
+    if compiled.available():
+        prep["yk"] = np.ascontiguousarray(prep["y"], dtype=dtype)
+        prep["wk"] = None if prep["w"] is None else np.ascontiguousarray(prep["w"], dtype=dtype)
+        prep["_compiled"] = True
+    return prep
+
+
+def regression_kernel(
+    z: np.ndarray, prep: dict, ws: Workspace, constants: tuple
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The compiled regression kernel (``gbo_regression_*``, ``constants = (p, g_ge, g_lt, kind,
+    mode)``) on one row range, written into the engine's destination where it can; None where
+    ``prep`` holds no labels for these scores (the caller's numpy formulas then run, after a
+    finiteness check if the adapters skipped theirs)."""
+    yk = prep.get("yk")
+    if yk is None or yk.dtype != z.dtype or z.ndim != 1 or not z.flags.c_contiguous:
+        if prep.get("_compiled") and not np.isfinite(z).all():
+            raise compiled.NonFiniteScores("the raw scores hold NaN or infinite values")
+        return None
+    grad, hess = ws.kernel_results(z)
+    compiled.raise_if_nonfinite(compiled.regression(z, yk, prep["wk"], constants, grad, hess, parallel=False))
+    return grad, hess

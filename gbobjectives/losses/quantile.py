@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from gbobjectives._validation import check_scalar_param, describe_ids
-from gbobjectives.losses._fast import Workspace
+from gbobjectives.losses._fast import Workspace, regression_kernel, with_kernel_labels
 from gbobjectives.losses._solvers import _bounded_weights, quantiles_by_group, weighted_quantile
 from gbobjectives.losses.base import RegressionLoss
 from gbobjectives.losses.registry import Param, Template
@@ -249,11 +249,15 @@ class QuantileLoss(_QuantileLeaves, RegressionLoss):
         return self.hessian == "mm"
 
     def _prepare_labels(self, y, w, dtype):
-        return _with_labels_in(dtype, super()._prepare_labels(y, w, dtype))
+        prep = _with_labels_in(dtype, super()._prepare_labels(y, w, dtype))
+        # the constant and exact Hessians: one compiled pass (the MM curvature runs on blocks)
+        return prep if self.hessian == "mm" else with_kernel_labels(prep, dtype)
 
     def _gradient_hessian_fast(self, z, prep, ws):
         if self.hessian != "mm":
-            return self._unit_or_zero_fast(z, prep, ws)
+            mode = 1 if self.hessian == "constant" else 2
+            out = regression_kernel(z, prep, ws, (0.0, 1.0 - self._tau, -self._tau, 1, mode))
+            return out if out is not None else self._unit_or_zero_fast(z, prep, ws)
         scale = prep["scale"]
         engine = prep.get("engine_units", True)  # False from CatBoost (see engines/catboost.py)
         if z.dtype == np.float32 and not (1e-30 < scale < 1e30):

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from gbobjectives._validation import check_scalar_param
+from gbobjectives.losses._fast import regression_kernel, with_kernel_labels
 from gbobjectives.losses._solvers import (  # noqa: F401 - weighted_quantile, robust_scale, weighted_expectile: public here too
     _bounded_weights,
     _huber_m_estimates,
@@ -158,11 +159,23 @@ class HuberLoss(_MMCurvature, RegressionLoss):
             hess = np.ones_like(r)
         return _weighted(grad, hess, w)
 
+    #: the compiled regression kernel's Hessian modes (``_kernels.c``, kind 0)
+    _KERNEL_MODES = {"mm": 0, "constant": 1, "exact": 2}
+
+    def _prepare_labels(self, y, w, dtype):
+        return with_kernel_labels(super()._prepare_labels(y, w, dtype), dtype)
+
     def _gradient_hessian_fast(self, z, prep, ws):
-        # _gradient_hessian's float64 formulas on a block, without temporaries: the residual in
-        # a kept float64 buffer, each result rounded once as it is stored into the engine's
-        # float32 destination (rounding is monotone, so clipping before or after it agrees)
-        y, w, d = prep["y"], prep["w"], self._delta
+        # one compiled pass of _gradient_hessian's formulas (in float64 for float64 scores, so
+        # the same values; in float32 for XGBoost's float32 scores)
+        d = self._delta
+        out = regression_kernel(z, prep, ws, (d, 0.0, 0.0, 0, self._KERNEL_MODES[self.hessian]))
+        if out is not None:
+            return out
+        # else the float64 formulas on a block, without temporaries: the residual in a kept
+        # float64 buffer, each result rounded once as it is stored into the engine's float32
+        # destination (rounding is monotone, so clipping before or after it agrees)
+        y, w = prep["y"], prep["w"]
         r = ws.get("r", z.shape, np.dtype(np.float64))
         np.subtract(z, y, out=r)
         hess = ws.result(1, r)
